@@ -1,0 +1,97 @@
+"""A chat in the terminal: one local chat, lines in, replies and alerts out as plain text.
+
+Used when no platform token is configured, and by tests, which feed it lines and read its output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+
+from bot.adapters.base import OnMessage
+from bot.commands.core import Reply
+from bot.domain import AlertMessage, ChatAddress
+
+log = logging.getLogger(__name__)
+
+LOCAL_CHAT = ChatAddress("terminal", "local")
+
+
+def render_alert(alert: AlertMessage) -> str:
+    when = alert.published.strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"🔔 [{alert.topic}] {alert.title}", f"   {alert.source} · {when}"]
+    if alert.summary:
+        lines.append(f"   {alert.summary}")
+    lines.append(f"   {alert.url}")
+    return "\n".join(lines)
+
+
+def render_reply(reply: Reply) -> str:
+    parts = [reply.text]
+    for story in reply.stories:
+        when = story.published.strftime("%Y-%m-%d %H:%M UTC")
+        parts.append(f"• {story.title}\n  {story.source} · {when}\n  {story.url}")
+    return "\n".join(parts)
+
+
+class TerminalChat:
+    platform = "terminal"
+
+    def __init__(self, lines: AsyncIterator[str], write: Callable[[str], None]) -> None:
+        self._lines = lines
+        self._write = write
+        self._task: asyncio.Task[None] | None = None
+        self.closed = asyncio.Event()  # set when input ends: the app stops then
+
+    async def start(self, on_message: OnMessage) -> None:
+        self._task = asyncio.create_task(self._read(on_message), name="terminal-chat")
+
+    async def _read(self, on_message: OnMessage) -> None:
+        try:
+            async for line in self._lines:
+                if not line.strip():
+                    continue
+                try:
+                    reply = await on_message(LOCAL_CHAT, line)
+                except Exception:
+                    log.exception("chat %s: command failed: %r", LOCAL_CHAT, line)
+                    reply = Reply("Sorry, something went wrong with that command.")
+                self._write(render_reply(reply))
+        finally:
+            self.closed.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def send_alert(self, chat: ChatAddress, alert: AlertMessage) -> str | None:
+        self._write(render_alert(alert))
+        return None
+
+
+async def stdin_lines() -> AsyncIterator[str]:
+    """Lines typed on stdin, read in a daemon thread so Ctrl-C is never stuck in a blocking read."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        try:
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop may already be closed
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    while (line := await queue.get()) is not None:
+        yield line
+
+
+def print_line(text: str) -> None:
+    print(text, flush=True)

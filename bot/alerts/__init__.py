@@ -1,0 +1,1 @@
+"""Alerts: summaries and platform-neutral alert messages. Pure."""

@@ -1,0 +1,1 @@
+"""Commands: /start, /subscribe, /latest ... implemented once, platform-neutral. Pure."""

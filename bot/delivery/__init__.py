@@ -1,0 +1,1 @@
+"""Delivery: the outbox worker that sends queued alerts through chat adapters."""

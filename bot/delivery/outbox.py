@@ -1,0 +1,134 @@
+"""The outbox worker: claims queued alerts and sends them through the chat's adapter.
+
+An alert is written to the outbox in the same transaction as its story (see Store.ingest), so it
+survives a crash; it is marked sent only after the platform accepted it. A crash between the two
+leaves the lease to expire and the alert is sent again: at-least-once, with that one window for a
+duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.adapters.base import ChatAdapter
+from bot.alerts.compose import compose_alert
+from bot.domain import ChatAddress, PendingAlert
+from bot.errors import ChatGone, DeliveryError, RateLimited
+
+log = logging.getLogger(__name__)
+
+
+class OutboxStore(Protocol):
+    async def claim_alerts(
+        self, limit: int, *, now: datetime, lease_seconds: float
+    ) -> list[PendingAlert]: ...
+    async def mark_sent(self, alert_id: int, *, at: datetime, message_ref: str | None) -> None: ...
+    async def retry_later(self, alert_id: int, *, not_before: datetime, error: str) -> None: ...
+    async def mark_failed(self, alert_id: int, *, error: str) -> None: ...
+    async def set_chat_paused(
+        self, chat: ChatAddress, paused: bool, *, reason: str = ""
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    batch: int = 50
+    lease_seconds: float = 60.0
+    max_attempts: int = 10
+    retry_base_seconds: float = 5.0
+    retry_max_seconds: float = 3600.0
+    idle_seconds: float = 1.0  # how often to look for due alerts when nobody wakes the worker
+
+
+class Outbox:
+    def __init__(
+        self,
+        *,
+        store: OutboxStore,
+        adapters: Mapping[str, ChatAdapter],
+        clock: Callable[[], datetime],
+        policy: DeliveryPolicy = DeliveryPolicy(),
+    ) -> None:
+        self._store = store
+        self._adapters = adapters
+        self._clock = clock
+        self._policy = policy
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell the worker new alerts are queued, so it does not wait for its next idle tick."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                while await self.deliver_due():
+                    pass
+            except Exception:
+                # A database hiccup must not end delivery; the alerts stay queued.
+                log.exception("delivery: a round failed; retrying")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._policy.idle_seconds)
+
+    async def deliver_due(self) -> int:
+        """Send one batch of due alerts; returns how many were claimed."""
+        alerts = await self._store.claim_alerts(
+            self._policy.batch, now=self._clock(), lease_seconds=self._policy.lease_seconds
+        )
+        paused: set[ChatAddress] = set()
+        for alert in alerts:
+            if alert.chat in paused:
+                continue  # its row was dropped with the pause
+            if await self._deliver(alert) == "paused":
+                paused.add(alert.chat)
+        return len(alerts)
+
+    async def _deliver(self, alert: PendingAlert) -> str:
+        adapter = self._adapters.get(alert.chat.platform)
+        if adapter is None:
+            # The platform is not configured in this run; keep the alert for a run that has it.
+            await self._retry(alert, f"no {alert.chat.platform} adapter configured", 3600.0)
+            return "retry"
+        message = compose_alert(alert.article, topic=alert.topic, terms=alert.terms)
+        try:
+            ref = await adapter.send_alert(alert.chat, message)
+        except RateLimited as e:
+            log.warning("chat %s: rate limited, retrying in %gs", alert.chat, e.retry_after)
+            await self._retry(alert, e.reason, e.retry_after)
+            return "retry"
+        except ChatGone as e:
+            log.warning("chat %s: gone (%s); pausing its subscriptions", alert.chat, e.reason)
+            await self._store.set_chat_paused(alert.chat, True, reason=e.reason)
+            return "paused"
+        except DeliveryError as e:
+            return await self._failed(alert, e.reason, retryable=e.retryable)
+        except Exception as e:
+            log.exception("chat %s: unexpected error sending alert %d", alert.chat, alert.id)
+            return await self._failed(alert, f"{type(e).__name__}: {e}", retryable=True)
+        await self._store.mark_sent(alert.id, at=self._clock(), message_ref=ref)
+        log.info("chat %s: sent alert %d (%s)", alert.chat, alert.id, alert.article.url)
+        return "sent"
+
+    async def _failed(self, alert: PendingAlert, reason: str, *, retryable: bool) -> str:
+        if retryable and alert.attempts < self._policy.max_attempts:
+            delay = min(
+                self._policy.retry_base_seconds * 2 ** (alert.attempts - 1),
+                self._policy.retry_max_seconds,
+            )
+            log.warning("chat %s: send failed (%s); retry in %gs", alert.chat, reason, delay)
+            await self._retry(alert, reason, delay)
+            return "retry"
+        log.error("chat %s: giving up on alert %d: %s", alert.chat, alert.id, reason)
+        await self._store.mark_failed(alert.id, error=reason)
+        return "failed"
+
+    async def _retry(self, alert: PendingAlert, reason: str, delay: float) -> None:
+        not_before = self._clock() + timedelta(seconds=delay)
+        await self._store.retry_later(alert.id, not_before=not_before, error=reason)

@@ -1,0 +1,92 @@
+"""Domain objects that cross module boundaries. Frozen, typed, no behaviour beyond derivations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item as a feed parser read it, before normalisation."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary_html: str
+    published: datetime | None  # timezone-aware UTC when the feed gave a date
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str | None
+    link: str | None
+    entries: tuple[FeedEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A story ready to store and match: plain text only, canonical URL, UTC time."""
+
+    key: str  # stable id: derived from the canonical URL, or the GUID when there is no link
+    source_url: str
+    source_name: str
+    guid: str | None
+    url: str
+    title: str
+    summary: str
+    published: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChatAddress:
+    """Where a conversation happens: a platform, a chat on it and optionally a thread in it."""
+
+    platform: str
+    chat: str
+    thread: str | None = None
+
+    def __str__(self) -> str:
+        base = f"{self.platform}:{self.chat}"
+        return f"{base}#{self.thread}" if self.thread else base
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    chat: ChatAddress
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    url: str
+    name: str
+    interval: float
+    last_polled: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAlert:
+    """An outbox row claimed for delivery."""
+
+    id: int
+    chat: ChatAddress
+    article: Article
+    topic: str
+    attempts: int
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """What an adapter renders for one alert. All fields are plain text."""
+
+    title: str
+    url: str
+    source: str
+    published: datetime
+    summary: str
+    topic: str
+    terms: tuple[str, ...] = ()

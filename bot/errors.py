@@ -1,0 +1,69 @@
+"""The error tree. Each error carries what its handler needs to recover.
+
+    NewsbotError
+    ├── ConfigError(key)                 bad operator config; stops start-up, names the key
+    ├── SourceError(source)              a source could not be read this time
+    │   ├── FetchError(status?)          network, HTTP status, too big, too slow
+    │   └── FeedParseError               not a feed, or a feed too broken to read
+    ├── TopicError(position)             a topic the matcher cannot accept
+    └── DeliveryError(retryable)         an adapter could not deliver an alert
+        ├── RateLimited(retry_after)     wait this long before this chat's next send
+        └── ChatGone                     the chat is gone or blocked us: pause it
+"""
+
+from __future__ import annotations
+
+
+class NewsbotError(Exception):
+    """Base of every error newsbot raises on purpose."""
+
+
+class ConfigError(NewsbotError):
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"config {key}: {message}")
+        self.key = key
+        self.message = message
+
+
+class SourceError(NewsbotError):
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class FetchError(SourceError):
+    def __init__(self, source: str, reason: str, *, status: int | None = None) -> None:
+        super().__init__(source, reason)
+        self.status = status
+
+
+class FeedParseError(SourceError):
+    pass
+
+
+class TopicError(NewsbotError):
+    """A topic the matcher rejects; `position` is the character offset of the problem, if any."""
+
+    def __init__(self, message: str, *, position: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+class DeliveryError(NewsbotError):
+    def __init__(self, reason: str, *, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class RateLimited(DeliveryError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after:g}s", retryable=True)
+        self.retry_after = retry_after
+
+
+class ChatGone(DeliveryError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retryable=False)

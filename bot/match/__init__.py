@@ -1,0 +1,1 @@
+"""Matching: which topics a story matches. Pure: no I/O. Replaceable as a whole (see base.py)."""

@@ -1,0 +1,49 @@
+"""The matcher seam. The whole matching engine can be swapped by providing another `Matcher`.
+
+A matcher turns a topic the user typed into a `Query` (or refuses it with `TopicError`), and turns
+a set of saved queries into an index that answers, for one story, which of them match and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    title: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Query `query_id` matched; `terms` are the words of the story that made it match."""
+
+    query_id: int
+    terms: tuple[str, ...]
+
+
+class Query(Protocol):
+    @property
+    def text(self) -> str:
+        """The topic as it should be shown back to the user."""
+        ...
+
+    @property
+    def key(self) -> str:
+        """Identity: two topics with the same key are the same subscription."""
+        ...
+
+
+class TopicIndex(Protocol):
+    def match(self, doc: Document) -> list[Hit]: ...
+
+
+class Matcher(Protocol):
+    def parse(self, topic: str) -> Query:
+        """Raises TopicError when the topic cannot be used."""
+        ...
+
+    def index(self, queries: Iterable[tuple[int, Query]]) -> TopicIndex: ...

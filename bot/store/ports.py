@@ -1,0 +1,98 @@
+"""What the rest of the bot needs from storage, as a Protocol.
+
+The pure core (commands, pipeline decisions) depends on this, never on SQLAlchemy. `bot.store.database`
+implements it on SQLAlchemy (SQLite by default, PostgreSQL for larger installs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain import Article, ChatAddress, PendingAlert, SourceInfo, Subscription
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What a poll needs to know about a source before fetching it."""
+
+    etag: str | None
+    last_modified: str | None
+    baselined: bool  # False until the first successful poll recorded what was already there
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """One alert to queue: this article, for this subscription (so this chat), with these words."""
+
+    subscription_id: int
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    new_articles: tuple[Article, ...]
+    alerts_queued: int
+
+
+# Called inside the ingest transaction for each article that is new; returns the alerts to queue.
+AlertPlanner = Callable[[Article], Sequence[NewAlert]]
+
+
+class Store(Protocol):
+    # --- sources ---
+    async def upsert_source(self, url: str, name: str, interval: float) -> None: ...
+    async def source_state(self, url: str) -> SourceState: ...
+    async def list_sources(self) -> list[SourceInfo]: ...
+    async def record_poll_error(self, url: str, error: str, *, at: datetime) -> None: ...
+
+    async def ingest(
+        self,
+        source_url: str,
+        articles: Sequence[Article],
+        plan_alerts: AlertPlanner,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        at: datetime,
+    ) -> IngestResult:
+        """In ONE transaction: store the articles not seen before (same GUID from the same source,
+        or same canonical URL, means seen), queue the alerts `plan_alerts` returns for each new
+        one (skipped while the source is not yet baselined: the first poll never alerts), save the
+        source's etag/last_modified, mark it baselined and clear its last error. A crash
+        anywhere leaves either all of it or none of it."""
+        ...
+
+    async def recent_articles(self, limit: int) -> list[Article]:
+        """Newest first, by published time."""
+        ...
+
+    # --- chats and subscriptions ---
+    async def subscribe(self, chat: ChatAddress, topic: str, key: str) -> bool:
+        """Upsert the chat and the subscription keyed by (chat, key); True if it is new."""
+        ...
+
+    async def unsubscribe(self, chat: ChatAddress, key: str) -> bool: ...
+    async def subscriptions(self, chat: ChatAddress) -> list[Subscription]: ...
+    async def active_subscriptions(self) -> list[Subscription]:
+        """Every subscription of every chat that is not paused."""
+        ...
+
+    async def set_chat_paused(self, chat: ChatAddress, paused: bool, *, reason: str = "") -> None:
+        """Pausing also drops that chat's undelivered alerts: they are not retried."""
+        ...
+
+    # --- the alert outbox ---
+    async def claim_alerts(
+        self, limit: int, *, now: datetime, lease_seconds: float
+    ) -> list[PendingAlert]:
+        """Pending alerts whose not-before time has come and whose lease (if any) has expired,
+        oldest first, for chats that are not paused; leases them until now+lease_seconds and
+        counts the attempt. A crash mid-send lets the lease expire and the alert is sent again."""
+        ...
+
+    async def mark_sent(self, alert_id: int, *, at: datetime, message_ref: str | None) -> None: ...
+    async def retry_later(self, alert_id: int, *, not_before: datetime, error: str) -> None: ...
+    async def mark_failed(self, alert_id: int, *, error: str) -> None: ...
