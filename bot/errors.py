@@ -1,14 +1,14 @@
 """The error tree. Each error carries what its handler needs to recover.
 
-    NewsbotError
-    ├── ConfigError(key)                 bad operator config; stops start-up, names the key
-    ├── SourceError(source)              a source could not be read this time
-    │   ├── FetchError(status?)          network, HTTP status, too big, too slow
-    │   └── FeedParseError               not a feed, or a feed too broken to read
-    ├── TopicError(position)             a topic the matcher cannot accept
-    └── DeliveryError(retryable)         an adapter could not deliver an alert
-        ├── RateLimited(retry_after)     wait this long before this chat's next send
-        └── ChatGone                     the chat is gone or blocked us: pause it
+NewsbotError
+├── ConfigError(key)                 bad operator config; stops start-up, names the key
+├── SourceError(source)              a source could not be read this time
+│   ├── FetchError(status?)          network, HTTP status, too big, too slow
+│   └── FeedParseError               not a feed, or a feed too broken to read
+├── TopicError(position)             a topic the matcher cannot accept
+└── DeliveryError(retryable)         an adapter could not deliver an alert
+    ├── RateLimited(retry_after)     wait this long before this chat's next send
+    └── ChatGone                     the chat is gone or blocked us: pause it
 """
 
 from __future__ import annotations

@@ -1,0 +1,120 @@
+"""The composition root: the one place that builds every part and wires them together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from bot.adapters.base import ChatAdapter
+from bot.commands.core import Commands
+from bot.config import Config, SourceConfig
+from bot.delivery.outbox import DeliveryPolicy, Outbox
+from bot.ingest.fetch import Fetcher, make_client
+from bot.ingest.poll import Poller, PollOutcome
+from bot.match.phrase import PhraseMatcher
+from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
+from bot.sources.schedule import PollSchedule
+from bot.store.database import SqlStore, open_store
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def effective_sources(config: Config) -> tuple[SourceConfig, ...]:
+    """The configured sources, or the bundled demo feed when there are none."""
+    if config.sources:
+        return config.sources
+    return (SourceConfig(url=DEMO_URL, name=DEMO_NAME, interval=DEMO_INTERVAL),)
+
+
+def delivery_policy(config: Config) -> DeliveryPolicy:
+    d = config.delivery
+    return DeliveryPolicy(
+        batch=d.batch,
+        lease_seconds=d.lease_seconds,
+        max_attempts=d.max_attempts,
+        retry_base_seconds=d.retry_base_seconds,
+        idle_seconds=d.poll_seconds,
+    )
+
+
+@dataclass
+class NewsBot:
+    """A running bot. Build it with `build()`; `start()` begins polling, delivery and chat."""
+
+    config: Config
+    sources: tuple[SourceConfig, ...]
+    store: SqlStore
+    http: httpx.AsyncClient
+    poller: Poller
+    outbox: Outbox
+    commands: Commands
+    adapters: Mapping[str, ChatAdapter]
+    schedule: PollSchedule
+    _delivery_task: asyncio.Task[None] | None = None
+
+    async def start(self, *, schedule: bool = True) -> None:
+        """`schedule=False` leaves polling to explicit `poll_all()` calls (tests drive it so)."""
+        for source in self.sources:
+            await self.store.upsert_source(source.url, source.name, source.interval)
+        for adapter in self.adapters.values():
+            await adapter.start(self.commands.handle)
+        self._delivery_task = asyncio.create_task(self.outbox.run(), name="delivery")
+        if schedule:
+            self.schedule.start(self.sources)
+
+    async def poll_all(self) -> list[PollOutcome]:
+        return [await self.poller.poll(s.url, s.name) for s in self.sources]
+
+    async def stop(self) -> None:
+        self.schedule.stop()
+        if self._delivery_task is not None:
+            self._delivery_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery_task
+        for adapter in self.adapters.values():
+            await adapter.stop()
+        await self.http.aclose()
+        await self.store.close()
+
+
+async def build(
+    config: Config,
+    *,
+    adapters: Sequence[ChatAdapter],
+    clock: Callable[[], datetime] = utcnow,
+    demo_clock: Callable[[], float] | None = None,
+) -> NewsBot:
+    sources = effective_sources(config)
+    store = await open_store(config.database_url)
+    demo = DemoTransport(demo_clock) if demo_clock else DemoTransport()
+    http = make_client(mounts={"demo://": demo})
+    by_platform = {a.platform: a for a in adapters}
+    outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=delivery_policy(config))
+    matcher = PhraseMatcher()
+    poller = Poller(
+        fetcher=Fetcher(http), store=store, matcher=matcher, clock=clock, on_alerts=outbox.wake
+    )
+    return NewsBot(
+        config=config,
+        sources=sources,
+        store=store,
+        http=http,
+        poller=poller,
+        outbox=outbox,
+        commands=Commands(store=store, matcher=matcher),
+        adapters=by_platform,
+        schedule=PollSchedule(poller.poll),
+    )
+
+
+__all__ = ["NewsBot", "build", "effective_sources"]

@@ -1,0 +1,129 @@
+"""The `newsbot` command line: `run` and `check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.config import Config, load_config
+from bot.errors import ConfigError, TopicError
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbot", description="News alerts on keyword topics, in chat."
+    )
+    parser.add_argument("--version", action="version", version=f"newsbot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="run the bot",
+        description="Run the bot. With no platform tokens in the environment it opens a chat in "
+        "this terminal; with no sources configured it polls a bundled demo feed.",
+    )
+    run.add_argument("--config", metavar="PATH", help="TOML config file (default: $NEWSBOT_CONFIG)")
+    run.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, help="override log_level")
+
+    check = sub.add_parser(
+        "check",
+        help="read sources once and show what topics would be alerted about",
+        description="Read each SOURCE (a URL or a local file) once and print the stories each "
+        "topic would be alerted about. Nothing is stored or sent. Exit status 1 if a source "
+        "could not be read.",
+    )
+    check.add_argument("sources", nargs="+", metavar="SOURCE", help="feed URL or local file")
+    check.add_argument(
+        "--topic", action="append", required=True, metavar="QUERY", help="a topic (repeatable)"
+    )
+    check.add_argument("--json", action="store_true", help="one JSON object per line")
+    check.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default="WARNING")
+    return parser
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    # httpx logs every request at INFO; our poller already logs one line per source event.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    return _run(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from bot.check import check
+    from bot.match.phrase import PhraseMatcher
+
+    setup_logging(args.log_level)
+    try:
+        return asyncio.run(
+            check(
+                args.sources,
+                args.topic,
+                matcher=PhraseMatcher(),
+                out=sys.stdout,
+                err=sys.stderr,
+                as_json=args.json,
+            )
+        )
+    except TopicError as e:
+        print(f"newsbot: bad topic: {e.message}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config, os.environ)
+    except ConfigError as e:
+        print(f"newsbot: {e}", file=sys.stderr)
+        return 2
+    setup_logging(args.log_level or config.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(config))
+    return 0
+
+
+async def _serve(config: Config) -> None:
+    from bot.adapters.terminal import TerminalChat, print_line, stdin_lines
+    from bot.app import build
+
+    terminal = TerminalChat(stdin_lines(), print_line)
+    bot = await build(config, adapters=[terminal])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await bot.start()
+    names = ", ".join(s.name for s in bot.sources)
+    print_line(
+        f"newsbot {__version__} — terminal chat. Watching: {names}.\n"
+        "Type /subscribe peacekeepers (or any topic), /help for commands, Ctrl-D or Ctrl-C to quit."
+    )
+    closed = asyncio.create_task(terminal.closed.wait())
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({closed, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        closed.cancel()
+        stopped.cancel()
+        await bot.stop()

@@ -1,0 +1,314 @@
+"""Operator configuration: one TOML file plus NEWSBOT_* environment variables, validated once.
+
+Precedence is environment > file > defaults. Secrets come only from the environment, so a config
+file can be committed, shared or pasted into a bug report without leaking a token. Every problem
+raises `ConfigError` whose key names the exact place (`sources[2].interval`, `NEWSBOT_LOG_LEVEL`).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from bot.errors import ConfigError
+
+ENV_CONFIG = "NEWSBOT_CONFIG"
+ENV_DATA_DIR = "NEWSBOT_DATA_DIR"
+ENV_DATABASE_URL = "NEWSBOT_DATABASE_URL"
+ENV_LOG_LEVEL = "NEWSBOT_LOG_LEVEL"
+# Field name on Config -> the only place its value may come from.
+SECRET_ENV: Mapping[str, str] = {
+    "telegram_token": "NEWSBOT_TELEGRAM_TOKEN",
+    "slack_bot_token": "NEWSBOT_SLACK_BOT_TOKEN",
+    "slack_app_token": "NEWSBOT_SLACK_APP_TOKEN",
+    "slack_signing_secret": "NEWSBOT_SLACK_SIGNING_SECRET",
+}
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_INTERVAL = 300.0
+SQLITE_FILE = "newsbot.sqlite3"
+# The store runs on SQLAlchemy's asyncio engine, so a sync driver would only fail later, obscurely.
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_BARE_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+_SECRET_WORDS = ("token", "secret", "password")
+
+_TOP_KEYS = ("database_url", "log_level", "delivery", "sources")
+_SOURCE_KEYS = ("url", "name", "interval")
+_DELIVERY_KEYS = ("batch", "lease_seconds", "max_attempts", "retry_base_seconds", "poll_seconds")
+
+
+def default_database_url(data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{(data_dir / SQLITE_FILE).as_posix()}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    url: str  # an http(s) or file: URL, or the absolute path of a local feed file
+    name: str
+    interval: float = DEFAULT_INTERVAL
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    batch: int = 50
+    lease_seconds: float = 60
+    max_attempts: int = 10
+    retry_base_seconds: float = 5
+    poll_seconds: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    database_url: str = default_database_url(DEFAULT_DATA_DIR)
+    log_level: str = "INFO"
+    sources: tuple[SourceConfig, ...] = ()
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    demo: bool = True  # no sources configured: the composition root adds the bundled demo feed
+    data_dir: Path = DEFAULT_DATA_DIR
+    config_path: Path | None = None  # the file that was read, if any
+    # repr=False: a Config gets logged at start-up and must not print credentials.
+    telegram_token: str | None = field(default=None, repr=False)
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+
+
+def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
+    """Read `path` (or $NEWSBOT_CONFIG; no file at all means defaults), apply the environment and
+    validate everything. Raises ConfigError naming the first bad key."""
+    file_path, raw = _read_file(path, env)
+    _reject_secrets(raw, "")
+    _check_keys(raw, _TOP_KEYS, "")
+    data_dir = Path(_env(env, ENV_DATA_DIR) or DEFAULT_DATA_DIR)
+    base_dir = file_path.parent if file_path else Path.cwd()
+    sources = _sources(raw.get("sources", []), base_dir)
+    return Config(
+        database_url=_database_url(raw, env, data_dir),
+        log_level=_log_level(raw, env),
+        sources=sources,
+        delivery=_delivery(raw.get("delivery", {})),
+        demo=not sources,
+        data_dir=data_dir,
+        config_path=file_path,
+        telegram_token=_env(env, SECRET_ENV["telegram_token"]),
+        slack_bot_token=_env(env, SECRET_ENV["slack_bot_token"]),
+        slack_app_token=_env(env, SECRET_ENV["slack_app_token"]),
+        slack_signing_secret=_env(env, SECRET_ENV["slack_signing_secret"]),
+    )
+
+
+def _env(env: Mapping[str, str], name: str) -> str | None:
+    # An empty value counts as unset: compose files and .env templates often carry `NAME=`.
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _read_file(
+    path: str | Path | None, env: Mapping[str, str]
+) -> tuple[Path | None, dict[str, object]]:
+    where = "config file"
+    if path is None:
+        from_env = _env(env, ENV_CONFIG)
+        if from_env is None:
+            return None, {}
+        path, where = from_env, ENV_CONFIG
+    file_path = Path(path).expanduser()
+    if not file_path.is_file():
+        raise ConfigError(where, f"{str(file_path)!r} does not exist or is not a file")
+    try:
+        with file_path.open("rb") as handle:
+            return file_path, tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(file_path), f"not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(str(file_path), f"cannot be read: {exc.strerror or exc}") from exc
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _reject_secrets(value: object, where: str) -> None:
+    # Walks the whole document, unknown tables included, so `[telegram] token = ...` is reported
+    # as a secret in the wrong place rather than as a mere unknown table.
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if any(word in key.lower() for word in _SECRET_WORDS):
+                variable = SECRET_ENV.get(key, " / ".join(SECRET_ENV.values()))
+                raise ConfigError(
+                    _join(where, key),
+                    f"secrets are not read from the config file; set {variable} in the "
+                    "environment instead (and remove the key from the file)",
+                )
+            _reject_secrets(item, _join(where, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _reject_secrets(item, f"{where}[{index}]")
+
+
+def _check_keys(table: Mapping[str, object], allowed: tuple[str, ...], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            hint = get_close_matches(key, allowed, n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise ConfigError(
+                _join(where, key),
+                f"unknown key (allowed here: {', '.join(allowed)}){suggestion}",
+            )
+
+
+def _table(value: object, where: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise ConfigError(where, f"must be a table, got {type(value).__name__}")
+    return value
+
+
+def _string(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(where, f"must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _seconds(value: object, where: str) -> float:
+    # bool is an int in Python; `interval = true` is a mistake, not 1 second.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(where, f"must be a number of seconds, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(where, f"must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _count(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(where, f"must be a whole number, got {value!r}")
+    if value < 1:
+        raise ConfigError(where, f"must be at least 1, got {value}")
+    return value
+
+
+def _log_level(raw: Mapping[str, object], env: Mapping[str, str]) -> str:
+    from_env = _env(env, ENV_LOG_LEVEL)
+    where, value = (ENV_LOG_LEVEL, from_env) if from_env else ("log_level", raw.get("log_level"))
+    if value is None:
+        return "INFO"
+    level = _string(value, where).upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(where, f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
+
+
+def _database_url(raw: Mapping[str, object], env: Mapping[str, str], data_dir: Path) -> str:
+    from_env = _env(env, ENV_DATABASE_URL)
+    if from_env:
+        return _normalise_database_url(from_env, ENV_DATABASE_URL)
+    if "database_url" not in raw:
+        return default_database_url(data_dir)
+    text = _string(raw["database_url"], "database_url")
+    url = _normalise_database_url(text, "database_url")
+    if make_url(url).password:
+        raise ConfigError(
+            "database_url",
+            f"contains a password; set {ENV_DATABASE_URL} in the environment instead",
+        )
+    return url
+
+
+def _normalise_database_url(text: str, where: str) -> str:
+    try:
+        url: URL = make_url(text)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(where, f"not a database URL: {exc}") from exc
+    supported = ", ".join(f"{d}://" for d in ASYNC_DRIVERS.values())
+    if url.drivername in _BARE_DIALECTS:
+        # `postgres://…` and `sqlite:///…` are what most people paste: pick the async driver.
+        url = url.set(drivername=ASYNC_DRIVERS[_BARE_DIALECTS[url.drivername]])
+    elif url.drivername not in ASYNC_DRIVERS.values():
+        raise ConfigError(where, f"unsupported driver {url.drivername!r}; use {supported}")
+    return url.render_as_string(hide_password=False)
+
+
+def _sources(value: object, base_dir: Path) -> tuple[SourceConfig, ...]:
+    if not isinstance(value, list):
+        raise ConfigError("sources", "must be a list of [[sources]] tables")
+    seen: dict[str, int] = {}
+    sources: list[SourceConfig] = []
+    for index, item in enumerate(value):
+        where = f"sources[{index}]"
+        table = _table(item, where)
+        _check_keys(table, _SOURCE_KEYS, where)
+        if "url" not in table:
+            raise ConfigError(f"{where}.url", "is required")
+        url, default_name = _source_url(table["url"], f"{where}.url", base_dir)
+        identity = _identity(url)
+        if identity in seen:
+            raise ConfigError(f"{where}.url", f"{url!r} duplicates sources[{seen[identity]}].url")
+        seen[identity] = index
+        name = _string(table["name"], f"{where}.name") if "name" in table else default_name
+        interval = DEFAULT_INTERVAL
+        if "interval" in table:
+            interval = _seconds(table["interval"], f"{where}.interval")
+        sources.append(SourceConfig(url=url, name=name, interval=interval))
+    return tuple(sources)
+
+
+def _source_url(value: object, where: str, base_dir: Path) -> tuple[str, str]:
+    """The URL as stored, and the default display name (the host, or the file name)."""
+    text = _string(value, where)
+    parts = urlsplit(text)
+    if parts.scheme.lower() in ("http", "https"):
+        if not parts.hostname:
+            raise ConfigError(where, f"{text!r} has no host")
+        return text, parts.hostname
+    if parts.scheme.lower() == "file":
+        local = Path(url2pathname(parts.path))
+        if not local.is_file():
+            raise ConfigError(where, f"{text!r}: no such local file")
+        return text, local.name
+    if "://" in text:
+        raise ConfigError(where, f"{text!r}: only http(s) URLs or local file paths are supported")
+    # Relative paths follow the config file, not whatever directory the bot was started from.
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.is_file():
+        raise ConfigError(where, f"{text!r} is neither an http(s) URL nor an existing local file")
+    resolved = path.resolve()
+    return str(resolved), resolved.name
+
+
+def _identity(url: str) -> str:
+    # Scheme and host are case-insensitive; two spellings of one feed would poll it twice.
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return url
+    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
+
+
+def _delivery(value: object) -> DeliveryConfig:
+    table = _table(value, "delivery")
+    _check_keys(table, _DELIVERY_KEYS, "delivery")
+    defaults = DeliveryConfig()
+
+    def seconds(key: str, default: float) -> float:
+        return _seconds(table[key], f"delivery.{key}") if key in table else default
+
+    def count(key: str, default: int) -> int:
+        return _count(table[key], f"delivery.{key}") if key in table else default
+
+    return DeliveryConfig(
+        batch=count("batch", defaults.batch),
+        lease_seconds=seconds("lease_seconds", defaults.lease_seconds),
+        max_attempts=count("max_attempts", defaults.max_attempts),
+        retry_base_seconds=seconds("retry_base_seconds", defaults.retry_base_seconds),
+        poll_seconds=seconds("poll_seconds", defaults.poll_seconds),
+    )

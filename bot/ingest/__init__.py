@@ -1,0 +1,1 @@
+"""Ingest: fetch over HTTP, parse feeds, normalise entries into articles."""

@@ -1,0 +1,1 @@
+"""Sources: what to poll and when; the bundled demo feed."""

@@ -1,0 +1,1 @@
+"""Storage: sources, articles, chats, subscriptions and the alert outbox (SQLAlchemy + Alembic)."""

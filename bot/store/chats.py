@@ -1,0 +1,91 @@
+"""Chats and their subscriptions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, false, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import ChatAddress, Subscription
+from bot.store.outbox import drop_pending
+from bot.store.rows import chat_address, ensure_chat, find_chat_id, insert_for
+from bot.store.tables import chats, subscriptions
+
+
+async def subscribe(connection: AsyncConnection, chat: ChatAddress, topic: str, key: str) -> bool:
+    chat_id = await ensure_chat(connection, chat)
+    statement = insert_for(connection, subscriptions).values(
+        chat_id=chat_id, topic=topic, key=key, created_at=datetime.now(UTC)
+    )
+    inserted = await connection.scalar(
+        statement.on_conflict_do_nothing().returning(subscriptions.c.id)
+    )
+    if inserted is not None:
+        return True
+    # Same topic again, perhaps spelt differently: keep the subscription, show the latest spelling.
+    await connection.execute(
+        update(subscriptions)
+        .where(subscriptions.c.chat_id == chat_id, subscriptions.c.key == key)
+        .values(topic=topic)
+    )
+    return False
+
+
+async def unsubscribe(connection: AsyncConnection, chat: ChatAddress, key: str) -> bool:
+    chat_id = await find_chat_id(connection, chat)
+    if chat_id is None:
+        return False
+    result = await connection.execute(
+        delete(subscriptions).where(subscriptions.c.chat_id == chat_id, subscriptions.c.key == key)
+    )
+    return result.rowcount > 0
+
+
+def _select_subscriptions() -> Select[Any]:
+    return (
+        select(
+            subscriptions.c.id,
+            subscriptions.c.topic,
+            chats.c.platform,
+            chats.c.chat,
+            chats.c.thread,
+        )
+        .join(chats, chats.c.id == subscriptions.c.chat_id)
+        .order_by(subscriptions.c.id)
+    )
+
+
+def _subscription_from(row: Any) -> Subscription:
+    return Subscription(
+        id=row.id, chat=chat_address(row.platform, row.chat, row.thread), topic=row.topic
+    )
+
+
+async def list_subscriptions(connection: AsyncConnection, chat: ChatAddress) -> list[Subscription]:
+    chat_id = await find_chat_id(connection, chat)
+    if chat_id is None:
+        return []
+    query = _select_subscriptions().where(subscriptions.c.chat_id == chat_id)
+    return [_subscription_from(row) for row in await connection.execute(query)]
+
+
+async def active_subscriptions(connection: AsyncConnection) -> list[Subscription]:
+    query = _select_subscriptions().where(chats.c.paused == false())
+    return [_subscription_from(row) for row in await connection.execute(query)]
+
+
+async def set_chat_paused(
+    connection: AsyncConnection, chat: ChatAddress, paused: bool, *, reason: str
+) -> None:
+    chat_id = await ensure_chat(connection, chat)
+    await connection.execute(
+        update(chats)
+        .where(chats.c.id == chat_id)
+        .values(paused=paused, paused_reason=(reason or None) if paused else None)
+    )
+    if paused:
+        await drop_pending(
+            connection, chat_id, f"chat paused: {reason}" if reason else "chat paused"
+        )

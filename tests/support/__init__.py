@@ -1,0 +1,1 @@
+"""Shared pytest fixtures, loaded as plugins from tests/conftest.py."""
