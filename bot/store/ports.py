@@ -1,7 +1,7 @@
 """What the rest of the bot needs from storage, as a Protocol.
 
 The pure core (commands, pipeline decisions) depends on this, never on SQLAlchemy.
-`bot.store.database` implements it on SQLAlchemy (SQLite by default, PostgreSQL for larger installs).
+`bot.store.database` implements it on SQLAlchemy (SQLite by default, PostgreSQL for big installs).
 """
 
 from __future__ import annotations
