@@ -38,7 +38,7 @@ class Article:
     published: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class ChatAddress:
     """Where a conversation happens: a platform, a chat on it and optionally a thread in it."""
 
@@ -55,7 +55,8 @@ class ChatAddress:
 class Subscription:
     id: int
     chat: ChatAddress
-    topic: str
+    topic: str  # as the user last wrote it
+    key: str  # the matcher's identity for it: one subscription per (chat, key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,7 +122,7 @@ async def _subscribe(self: Commands, chat: ChatAddress, args: str) -> Reply:
     if isinstance(query, Reply):
         return query
     current = await self._store.subscriptions(chat)
-    if any(sub_key(self._matcher, s) == query.key for s in current):
+    if any(s.key == query.key for s in current):
         return Reply(f"You already follow “{query.text}”.")
     if len(current) >= MAX_TOPICS_PER_CHAT:
         return Reply(
@@ -212,10 +212,3 @@ def _status(source: SourceInfo) -> str:
 
 def _ago(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def sub_key(matcher: Matcher, sub: Subscription) -> str:
-    try:
-        return matcher.parse(sub.topic).key
-    except TopicError:
-        return sub.topic

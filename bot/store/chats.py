@@ -48,6 +48,7 @@ def _select_subscriptions() -> Select[Any]:
         select(
             subscriptions.c.id,
             subscriptions.c.topic,
+            subscriptions.c.key,
             chats.c.platform,
             chats.c.chat,
             chats.c.thread,
@@ -59,7 +60,10 @@ def _select_subscriptions() -> Select[Any]:
 
 def _subscription_from(row: Any) -> Subscription:
     return Subscription(
-        id=row.id, chat=chat_address(row.platform, row.chat, row.thread), topic=row.topic
+        id=row.id,
+        chat=chat_address(row.platform, row.chat, row.thread),
+        topic=row.topic,
+        key=row.key,
     )
 
 

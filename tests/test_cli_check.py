@@ -1,0 +1,110 @@
+"""`newsbot check` on local files and loopback URLs, including a source that cannot be read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.support.feeds import ODESA, PEACEKEEPERS, SUMY, rss
+from tests.support.feedserver import FeedServer, free_port
+
+GUARDIAN = Path(__file__).parent / "fixtures/feeds/rss-parser/input/guardian.rss"
+
+
+def run_check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(["check", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_json_lines_for_a_loopback_url_and_a_local_file(
+    capsys: pytest.CaptureFixture[str], feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.set("/ki.rss", rss([PEACEKEEPERS, SUMY, ODESA], title="Kyiv Independent"))
+    local = tmp_path / "saved.xml"
+    # The same story saved locally under another GUID and a tracking link: printed once.
+    copy = replace(SUMY, guid="local-1", link=SUMY.link + "?utm_medium=rss")
+    local.write_text(rss([copy], title="Saved copy"))
+    status, out, err = run_check(
+        capsys,
+        feed_server.url("/ki.rss"),
+        str(local),
+        "--topic",
+        "peacekeepers",
+        "--topic",
+        "Sumy Oblast",
+        "--json",
+    )
+    assert status == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(r["topic"], r["title"]) for r in lines] == [
+        ("peacekeepers", PEACEKEEPERS.title),
+        ("Sumy Oblast", SUMY.title),
+    ]
+    first = lines[0]
+    assert set(first) == {"topic", "title", "url", "summary", "source", "published"}
+    assert first["url"] == PEACEKEEPERS.link
+    assert first["source"] == "Kyiv Independent"
+    assert first["published"] == "2024-04-17T15:48:00+00:00"
+    assert first["summary"].startswith('Russia has begun withdrawing its "peacekeeping"')
+    assert "<p>" not in first["summary"] and "&quot;" not in first["summary"]
+
+
+def test_an_unreachable_source_is_named_and_the_others_still_run(
+    capsys: pytest.CaptureFixture[str], feed_server: FeedServer
+) -> None:
+    feed_server.set("/ki.rss", rss([SUMY]))
+    dead = f"http://127.0.0.1:{free_port()}/feed.xml"
+    status, out, err = run_check(
+        capsys,
+        dead,
+        feed_server.url("/ki.rss"),
+        "/nonexistent/feed.xml",
+        "--topic",
+        "Sumy Oblast",
+        "--json",
+    )
+    assert status == 1
+    assert [json.loads(line)["title"] for line in out.splitlines()] == [SUMY.title]
+    assert f"cannot read {dead}: could not connect" in err
+    assert "cannot read /nonexistent/feed.xml: no such file" in err
+
+
+def test_a_broken_feed_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], feed_server: FeedServer
+) -> None:
+    feed_server.set("/page", "<html><body>not a feed</body></html>", content_type="text/html")
+    status, out, err = run_check(capsys, feed_server.url("/page"), "--topic", "x")
+    assert status == 1 and out == ""
+    assert feed_server.url("/page") in err
+
+
+def test_human_readable_output_on_a_real_feed(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run_check(capsys, str(GUARDIAN), "--topic", "Trump")
+    assert status == 0
+    assert out.startswith("[Trump] ")
+    assert "https://www.theguardian.com/" in out
+
+
+def test_console_entry_point_and_help() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "--topic" in result.stdout and "--json" in result.stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", str(GUARDIAN)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and "--topic" in result.stderr

@@ -1,0 +1,125 @@
+"""The platform-neutral commands, on a real store (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.commands.core import MAX_TOPICS_PER_CHAT, Commands, command_specs
+from bot.domain import Article, ChatAddress
+from bot.match.phrase import PhraseMatcher
+from bot.store.database import SqlStore
+
+CHAT = ChatAddress("terminal", "local")
+OTHER = ChatAddress("telegram", "-100123", "7")
+
+
+@pytest.fixture
+def commands(store: SqlStore) -> Commands:
+    return Commands(store=store, matcher=PhraseMatcher())
+
+
+async def test_help_is_generated_from_every_command(commands: Commands) -> None:
+    reply = await commands.handle(CHAT, "/help")
+    for spec in command_specs():
+        assert spec.usage in reply.text and spec.description in reply.text
+    assert {s.name for s in command_specs()} == {
+        "start",
+        "help",
+        "subscribe",
+        "unsubscribe",
+        "topics",
+        "latest",
+        "sources",
+    }
+
+
+async def test_subscribe_list_unsubscribe(commands: Commands, store: SqlStore) -> None:
+    assert (
+        "Subscribed to “Sumy Oblast”"
+        in (await commands.handle(CHAT, "/subscribe Sumy Oblast")).text
+    )
+    assert "already" in (await commands.handle(CHAT, "/subscribe sumy-oblast")).text
+    await commands.handle(CHAT, "/subscribe@NewsBot peacekeepers")
+    topics = (await commands.handle(CHAT, "/topics")).text
+    assert "• Sumy Oblast" in topics and "• peacekeepers" in topics
+    assert len(await store.subscriptions(CHAT)) == 2
+    assert await store.subscriptions(OTHER) == []  # subscriptions belong to their chat
+
+    assert "Unsubscribed" in (await commands.handle(CHAT, "/unsubscribe SUMY OBLAST")).text
+    assert "does not follow" in (await commands.handle(CHAT, "/unsubscribe Sumy Oblast")).text
+    assert [s.topic for s in await store.subscriptions(CHAT)] == ["peacekeepers"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("/subscribe", "Please give a topic"),
+        ("/subscribe    ", "Please give a topic"),
+        ("/subscribe ---", "at least one word"),
+        ("/subscribe " + "x" * 201, "at most 200 characters"),
+        ("/unsubscribe", "Please give a topic"),
+        ("/frobnicate now", "Unknown command /frobnicate"),
+        ("hello there", "Commands start with /"),
+    ],
+)
+async def test_bad_input_gets_a_clear_reply_and_changes_nothing(
+    commands: Commands, store: SqlStore, line: str, expected: str
+) -> None:
+    assert expected in (await commands.handle(CHAT, line)).text
+    assert await store.subscriptions(CHAT) == []
+
+
+async def test_a_chat_follows_at_most_50_topics(commands: Commands, store: SqlStore) -> None:
+    for i in range(MAX_TOPICS_PER_CHAT):
+        await commands.handle(CHAT, f"/subscribe topic number {i}")
+    reply = await commands.handle(CHAT, "/subscribe one too many")
+    assert "50 topics" in reply.text
+    assert len(await store.subscriptions(CHAT)) == MAX_TOPICS_PER_CHAT
+    # Re-subscribing to a followed topic is still harmless at the limit.
+    assert "already" in (await commands.handle(CHAT, "/subscribe topic number 3")).text
+
+
+async def test_a_topic_of_exactly_200_characters_is_accepted(commands: Commands) -> None:
+    topic = ("word " * 40)[:200]
+    assert "Subscribed" in (await commands.handle(CHAT, "/subscribe " + topic)).text
+
+
+async def test_start_resumes_a_paused_chat(commands: Commands, store: SqlStore) -> None:
+    await commands.handle(CHAT, "/subscribe Kyiv")
+    await store.set_chat_paused(CHAT, True, reason="blocked")
+    assert await store.active_subscriptions() == []
+    await commands.handle(CHAT, "/start")
+    assert [s.topic for s in await store.active_subscriptions()] == ["Kyiv"]
+
+
+async def test_latest_picks_the_five_newest_matching_stories(
+    commands: Commands, store: SqlStore
+) -> None:
+    def story(n: int, title: str) -> Article:
+        return Article(
+            key=f"k{n}",
+            source_url="https://ex.example/feed",
+            source_name="Example",
+            guid=f"g{n}",
+            url=f"https://ex.example/{n}",
+            title=title,
+            summary="",
+            published=datetime(2024, 4, n, tzinfo=UTC),
+        )
+
+    articles = [story(n, f"Sumy Oblast report {n}") for n in range(1, 8)]
+    articles.append(story(9, "Odesa port reopens"))
+    await store.ingest(
+        "https://ex.example/feed",
+        articles,
+        lambda a: [],
+        etag=None,
+        last_modified=None,
+        at=datetime(2024, 4, 10, tzinfo=UTC),
+    )
+    reply = await commands.handle(CHAT, "/latest sumy oblast")
+    assert [s.title for s in reply.stories] == [f"Sumy Oblast report {n}" for n in (7, 6, 5, 4, 3)]
+    assert (await commands.handle(CHAT, "/latest Kharkiv")).text.startswith("No stored stories")
+    assert "Example" in (await commands.handle(CHAT, "/sources")).text

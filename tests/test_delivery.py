@@ -1,0 +1,177 @@
+"""The outbox worker against a real store, with a chat adapter faked at the seam."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.delivery.outbox import DeliveryPolicy, Outbox
+from bot.domain import AlertMessage, Article, ChatAddress
+from bot.errors import ChatGone, DeliveryError, RateLimited
+from bot.store.database import SqlStore
+from bot.store.ports import NewAlert
+
+A = ChatAddress("fake", "A")
+B = ChatAddress("fake", "B")
+T0 = datetime(2024, 4, 17, 12, 0, tzinfo=UTC)
+FEED = "https://ex.example/feed"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class FakeChat:
+    """Sends succeed unless a failure is queued for that chat."""
+
+    platform = "fake"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[ChatAddress, str]] = []
+        self.failures: dict[ChatAddress, list[Exception]] = {}
+
+    async def start(self, on_message: object) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def send_alert(self, chat: ChatAddress, alert: AlertMessage) -> str | None:
+        queued = self.failures.get(chat)
+        if queued:
+            raise queued.pop(0)
+        self.sent.append((chat, alert.title))
+        return f"msg-{len(self.sent)}"
+
+
+def article(n: int) -> Article:
+    return Article(
+        key=f"k{n}",
+        source_url=FEED,
+        source_name="Example",
+        guid=f"g{n}",
+        url=f"https://ex.example/{n}",
+        title=f"Story {n}",
+        summary="Sumy Oblast news.",
+        published=T0,
+    )
+
+
+async def queue_alerts(store: SqlStore, *stories: int) -> None:
+    """Subscribe A and B to a topic and ingest `stories` after a baseline poll."""
+    await store.subscribe(A, "Sumy Oblast", "sumy oblast")
+    await store.subscribe(B, "Sumy Oblast", "sumy oblast")
+    subs = await store.active_subscriptions()
+    await store.ingest(FEED, [], lambda a: [], etag=None, last_modified=None, at=T0)
+    await store.ingest(
+        FEED,
+        [article(n) for n in stories],
+        lambda a: [NewAlert(s.id, ("Sumy Oblast",)) for s in subs],
+        etag=None,
+        last_modified=None,
+        at=T0,
+    )
+
+
+def outbox(store: SqlStore, chat: FakeChat, clock: Clock, **policy: float) -> Outbox:
+    return Outbox(
+        store=store,
+        adapters={"fake": chat},
+        clock=clock,
+        policy=DeliveryPolicy(retry_base_seconds=10, **policy),  # type: ignore[arg-type]
+    )
+
+
+async def test_every_queued_alert_is_sent_once(store: SqlStore) -> None:
+    await queue_alerts(store, 1, 2)
+    chat, clock = FakeChat(), Clock()
+    box = outbox(store, chat, clock)
+    assert await box.deliver_due() == 4
+    assert sorted(chat.sent) == [(A, "Story 1"), (A, "Story 2"), (B, "Story 1"), (B, "Story 2")]
+    clock.advance(3600)
+    assert await box.deliver_due() == 0  # sent is final: lease expiry does not resend
+
+
+async def test_rate_limit_holds_back_only_that_chat(store: SqlStore) -> None:
+    await queue_alerts(store, 1)
+    chat, clock = FakeChat(), Clock()
+    chat.failures[A] = [RateLimited(30)]
+    box = outbox(store, chat, clock)
+    await box.deliver_due()
+    assert chat.sent == [(B, "Story 1")]
+    clock.advance(29)
+    await box.deliver_due()
+    assert chat.sent == [(B, "Story 1")]  # not before retry_after
+    clock.advance(2)
+    await box.deliver_due()
+    assert chat.sent == [(B, "Story 1"), (A, "Story 1")]
+
+
+async def test_transient_errors_retry_with_backoff_then_deliver(store: SqlStore) -> None:
+    await queue_alerts(store, 1)
+    chat, clock = FakeChat(), Clock()
+    chat.failures[A] = [DeliveryError("HTTP 502"), DeliveryError("timed out")]
+    box = outbox(store, chat, clock)
+    await box.deliver_due()  # attempt 1 fails: retry in 10 s
+    clock.advance(10)
+    await box.deliver_due()  # attempt 2 fails: retry in 20 s
+    clock.advance(15)
+    await box.deliver_due()
+    assert (A, "Story 1") not in chat.sent
+    clock.advance(5)
+    await box.deliver_due()
+    assert chat.sent.count((A, "Story 1")) == 1
+
+
+async def test_unexpected_adapter_exception_does_not_lose_the_alert(store: SqlStore) -> None:
+    await queue_alerts(store, 1)
+    chat, clock = FakeChat(), Clock()
+    chat.failures[A] = [RuntimeError("boom")]
+    box = outbox(store, chat, clock)
+    await box.deliver_due()
+    clock.advance(10)
+    await box.deliver_due()
+    assert chat.sent.count((A, "Story 1")) == 1
+
+
+async def test_a_gone_chat_is_paused_and_its_alerts_dropped(store: SqlStore) -> None:
+    await queue_alerts(store, 1, 2)
+    chat, clock = FakeChat(), Clock()
+    chat.failures[A] = [ChatGone("bot was blocked by the user")]
+    box = outbox(store, chat, clock)
+    await box.deliver_due()
+    assert all(c == B for c, _ in chat.sent) and len(chat.sent) == 2
+    clock.advance(3600)
+    assert await box.deliver_due() == 0  # no retries for the gone chat
+    assert {s.chat for s in await store.active_subscriptions()} == {B}
+
+
+async def test_permanent_error_and_exhausted_retries_are_given_up(store: SqlStore) -> None:
+    await queue_alerts(store, 1)
+    chat, clock = FakeChat(), Clock()
+    chat.failures[A] = [DeliveryError("message is malformed", retryable=False)]
+    chat.failures[B] = [DeliveryError("HTTP 500")] * 2
+    box = outbox(store, chat, clock, max_attempts=2)
+    for _ in range(4):
+        await box.deliver_due()
+        clock.advance(60)
+    assert chat.sent == []
+
+
+async def test_a_crash_mid_send_resends_after_the_lease(store: SqlStore) -> None:
+    await queue_alerts(store, 1)
+    clock = Clock()
+    claimed = await store.claim_alerts(10, now=clock(), lease_seconds=60)
+    assert len(claimed) == 2  # the worker that claimed these "dies" here
+    chat = FakeChat()
+    box = outbox(store, chat, clock, lease_seconds=60)
+    assert await box.deliver_due() == 0  # leased: nobody else sends them meanwhile
+    clock.advance(61)
+    await box.deliver_due()
+    assert sorted(chat.sent) == [(A, "Story 1"), (B, "Story 1")]

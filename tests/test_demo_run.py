@@ -1,0 +1,49 @@
+"""The newcomer's path: no sources configured, the bundled demo feed, the terminal chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.app import build
+from bot.config import Config, DeliveryConfig
+from bot.sources.demo import DEMO_URL
+from tests.support.chat import TypedChat
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_demo_feed_alerts_arrive_in_the_terminal(tmp_path: Path) -> None:
+    config = Config(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'newsbot.sqlite3'}",
+        delivery=DeliveryConfig(poll_seconds=0.05),
+    )
+    clock = FakeClock()
+    chat = TypedChat()
+    bot = await build(config, adapters=[chat.adapter], demo_clock=clock)
+    assert [s.url for s in bot.sources] == [DEMO_URL]
+    await bot.start(schedule=False)
+    [first] = await bot.poll_all()
+    assert first.new_articles == 3 and first.alerts_queued == 0
+
+    await chat.say("/subscribe peacekeepers")
+    await chat.say("/subscribe Sumy Oblast")
+    for t in range(5, 65, 5):  # the demo's own 5-second polls over its first minute
+        clock.now = t
+        await bot.poll_all()
+    alerts = await chat.wait_for_alerts(6)
+    assert len(alerts) == 6
+    assert sum("[peacekeepers]" in a for a in alerts) == 3
+    assert sum("[Sumy Oblast]" in a for a in alerts) == 3
+    assert any("Russia attacks 13 communities in Sumy Oblast" in a for a in alerts)
+    assert any("Kremlin confirms Russian 'peacekeepers' withdrawing" in a for a in alerts)
+    reply = await chat.say("/sources")
+    assert "Newsbot demo" in reply and "demo://" in reply
+    chat.end_input()
+    await chat.adapter.closed.wait()  # end of input: the app's signal to stop
+    await bot.stop()
