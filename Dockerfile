@@ -2,6 +2,7 @@
 #
 #   docker build -t newsbot .
 #   docker run -it -v newsbot-data:/data newsbot                    # the demo, chat in the terminal
+# The terminal chat stops at end of input, so run it with -it (an interactive terminal).
 #   docker run -it -v newsbot-data:/data -v "$PWD/newsbot.toml:/etc/newsbot/newsbot.toml:ro" \
 #       -e NEWSBOT_CONFIG=/etc/newsbot/newsbot.toml -e NEWSBOT_TELEGRAM_TOKEN newsbot
 #
@@ -44,12 +45,9 @@ WORKDIR /data
 # Declared after the chown: a new named volume is created with the image's ownership of /data.
 VOLUME ["/data"]
 
-# Healthy once the bot has created its database where its config says: this catches a bad config,
-# an unwritable volume and a crash before start-up. It cannot see a hung loop; a `newsbot health`
-# command that checks a heartbeat written by the poll/delivery loops should replace it.
-# With PostgreSQL there is no file to look for, so the check passes.
-HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, sys; from sqlalchemy.engine import make_url; from bot.config import load_config; url = make_url(load_config(None, os.environ).database_url); sys.exit(0 if url.get_backend_name() != 'sqlite' or (url.database and os.path.isfile(url.database)) else 1)"]
+# The running bot touches $NEWSBOT_DATA_DIR/heartbeat every 15 s while its event loop and delivery
+# worker are alive; `newsbot health` fails when that file is older than 90 s (or missing).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["newsbot", "health"]
 
 ENTRYPOINT ["newsbot"]
 CMD ["run"]

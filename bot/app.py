@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
@@ -15,6 +15,7 @@ from bot.adapters.base import ChatAdapter
 from bot.commands.core import Commands
 from bot.config import Config, SourceConfig
 from bot.delivery.outbox import DeliveryPolicy, Outbox
+from bot.health import beat_forever, heartbeat_path
 from bot.ingest.fetch import Fetcher, make_client
 from bot.ingest.poll import Poller, PollOutcome
 from bot.match.phrase import PhraseMatcher
@@ -60,7 +61,7 @@ class NewsBot:
     commands: Commands
     adapters: Mapping[str, ChatAdapter]
     schedule: PollSchedule
-    _delivery_task: asyncio.Task[None] | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, schedule: bool = True) -> None:
         """`schedule=False` leaves polling to explicit `poll_all()` calls (tests drive it so)."""
@@ -68,7 +69,12 @@ class NewsBot:
             await self.store.upsert_source(source.url, source.name, source.interval)
         for adapter in self.adapters.values():
             await adapter.start(self.commands.handle)
-        self._delivery_task = asyncio.create_task(self.outbox.run(), name="delivery")
+        delivery = asyncio.create_task(self.outbox.run(), name="delivery")
+        heartbeat = asyncio.create_task(
+            beat_forever(heartbeat_path(self.config.data_dir), lambda: not delivery.done()),
+            name="heartbeat",
+        )
+        self._tasks = [delivery, heartbeat]
         if schedule:
             self.schedule.start(self.sources)
 
@@ -77,10 +83,10 @@ class NewsBot:
 
     async def stop(self) -> None:
         self.schedule.stop()
-        if self._delivery_task is not None:
-            self._delivery_task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._delivery_task
+                await task
         for adapter in self.adapters.values():
             await adapter.stop()
         await self.http.aclose()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from bot import __version__
 from bot.config import Config, load_config
 from bot.errors import ConfigError, TopicError
+from bot.health import MAX_AGE_SECONDS, heartbeat_path, is_fresh
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -47,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--json", action="store_true", help="one JSON object per line")
     check.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default="WARNING")
+
+    health = sub.add_parser(
+        "health",
+        help="exit 0 if a running bot is alive (for container health checks)",
+        description="Exit 0 if the bot using this config's data directory has shown a sign of "
+        "life recently (its heartbeat file is fresh), 1 otherwise.",
+    )
+    health.add_argument("--config", metavar="PATH", help="TOML config file")
+    health.add_argument("--max-age", type=float, default=MAX_AGE_SECONDS, metavar="SECONDS")
     return parser
 
 
@@ -59,14 +69,30 @@ def setup_logging(level: str) -> None:
     )
     # httpx logs every request at INFO; our poller already logs one line per source event.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check":
         return _check(args)
+    if args.command == "health":
+        return _health(args)
     return _run(args)
+
+
+def _health(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config, os.environ)
+    except ConfigError as e:
+        print(f"newsbot: {e}", file=sys.stderr)
+        return 2
+    path = heartbeat_path(config.data_dir)
+    if is_fresh(path, args.max_age):
+        return 0
+    print(f"newsbot: no heartbeat in {path} within {args.max_age:g}s", file=sys.stderr)
+    return 1
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from bot.app import build
@@ -21,6 +24,7 @@ class FakeClock:
 async def test_demo_feed_alerts_arrive_in_the_terminal(tmp_path: Path) -> None:
     config = Config(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'newsbot.sqlite3'}",
+        data_dir=tmp_path,
         delivery=DeliveryConfig(poll_seconds=0.05),
     )
     clock = FakeClock()
@@ -47,3 +51,28 @@ async def test_demo_feed_alerts_arrive_in_the_terminal(tmp_path: Path) -> None:
     chat.end_input()
     await chat.adapter.closed.wait()  # end of input: the app's signal to stop
     await bot.stop()
+
+
+async def test_a_running_bot_keeps_its_heartbeat_fresh(tmp_path: Path) -> None:
+    config = Config(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'newsbot.sqlite3'}", data_dir=tmp_path
+    )
+    env = {"NEWSBOT_DATA_DIR": str(tmp_path)}
+    assert main_health(env) == 1  # nothing running yet
+    bot = await build(config, adapters=[TypedChat().adapter], demo_clock=FakeClock())
+    await bot.start(schedule=False)
+    try:
+        await TypedChat.wait_for(lambda: (tmp_path / "heartbeat").exists(), within=5)
+        assert main_health(env) == 0
+    finally:
+        await bot.stop()
+    assert main_health(env, max_age=-1) == 1  # a stale heartbeat is unhealthy
+
+
+def main_health(env: dict[str, str], max_age: float = 90) -> int:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "health", "--max-age", str(max_age)],
+        env={**os.environ, **env},
+        capture_output=True,
+        check=False,
+    ).returncode

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from pathlib import Path
 
 from bot.app import NewsBot, build
 from bot.config import Config, DeliveryConfig, SourceConfig
@@ -15,9 +16,10 @@ from tests.support.feedserver import FeedServer
 FAST = DeliveryConfig(poll_seconds=0.05, retry_base_seconds=0.05)
 
 
-def make_config(database_url: str, feed_url: str) -> Config:
+def make_config(database_url: str, feed_url: str, data_dir: Path) -> Config:
     return Config(
         database_url=database_url,
+        data_dir=data_dir,
         sources=(SourceConfig(url=feed_url, name="Kyiv Independent", interval=60),),
         delivery=FAST,
         demo=False,
@@ -37,10 +39,10 @@ async def settle(chat: TypedChat, expected: int) -> list[str]:
 
 
 async def test_subscribe_poll_alert_once_across_polls_and_restarts(
-    database_url: str, feed_server: FeedServer
+    database_url: str, feed_server: FeedServer, tmp_path: Path
 ) -> None:
     feed_url = feed_server.url("/ki.rss")
-    config = make_config(database_url, feed_url)
+    config = make_config(database_url, feed_url, tmp_path)
     feed_server.set("/ki.rss", rss([ALIYEV, CRUMBLES]))
 
     chat = TypedChat()
@@ -101,10 +103,10 @@ async def test_subscribe_poll_alert_once_across_polls_and_restarts(
 
 
 async def test_alerts_queued_before_a_crash_are_delivered_after_restart(
-    database_url: str, feed_server: FeedServer
+    database_url: str, feed_server: FeedServer, tmp_path: Path
 ) -> None:
     feed_url = feed_server.url("/ki.rss")
-    config = make_config(database_url, feed_url)
+    config = make_config(database_url, feed_url, tmp_path)
     feed_server.set("/ki.rss", rss([ALIYEV]))
 
     chat = TypedChat()
@@ -134,9 +136,9 @@ async def test_alerts_queued_before_a_crash_are_delivered_after_restart(
 
 
 async def test_latest_and_sources_answer_from_the_store(
-    database_url: str, feed_server: FeedServer
+    database_url: str, feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    config = make_config(database_url, feed_server.url("/ki.rss"))
+    config = make_config(database_url, feed_server.url("/ki.rss"), tmp_path)
     feed_server.set("/ki.rss", rss([PEACEKEEPERS, SUMY, ODESA, ALIYEV, CRUMBLES]))
     chat = TypedChat()
     bot = await started(config, chat)

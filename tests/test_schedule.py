@@ -17,6 +17,7 @@ async def test_sources_poll_on_their_own_intervals(tmp_path: Path, feed_server: 
     feed_server.set("/slow.rss", rss([SUMY]))
     config = Config(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'newsbot.sqlite3'}",
+        data_dir=tmp_path,
         sources=(
             SourceConfig(url=feed_server.url("/fast.rss"), name="fast", interval=0.25),
             SourceConfig(url=feed_server.url("/slow.rss"), name="slow", interval=30),

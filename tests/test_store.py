@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -106,14 +107,16 @@ async def test_reopening_is_a_no_op_and_keeps_the_data(database_url: str) -> Non
         await again.close()
 
 
-async def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: SqlStore) -> None:
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite pragmas")
-    async with store.engine.connect() as connection:
-        pragmas = [
-            (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
-            for name in ("journal_mode", "foreign_keys", "busy_timeout")
-        ]
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'newsbot.sqlite3'}")
+    try:
+        async with store.engine.connect() as connection:
+            pragmas = [
+                (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
+                for name in ("journal_mode", "foreign_keys", "busy_timeout")
+            ]
+    finally:
+        await store.close()
     assert pragmas == ["wal", 1, SQLITE_BUSY_TIMEOUT_MS]
 
 
