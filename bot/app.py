@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 import httpx
 
 from bot.adapters.base import ChatAdapter
-from bot.commands.core import Commands
+from bot.commands.core import Commands, Reply
 from bot.config import Config, SourceConfig
 from bot.delivery.outbox import DeliveryPolicy, Outbox
+from bot.domain import ChatAddress
 from bot.health import beat_forever, heartbeat_path
 from bot.ingest.fetch import Fetcher, make_client
 from bot.ingest.poll import Poller, PollOutcome
@@ -68,7 +69,7 @@ class NewsBot:
         for source in self.sources:
             await self.store.upsert_source(source.url, source.name, source.interval)
         for adapter in self.adapters.values():
-            await adapter.start(self.commands.handle)
+            await adapter.start(self.handle_message)
         delivery = asyncio.create_task(self.outbox.run(), name="delivery")
         heartbeat = asyncio.create_task(
             beat_forever(heartbeat_path(self.config.data_dir), lambda: not delivery.done()),
@@ -77,6 +78,11 @@ class NewsBot:
         self._tasks = [delivery, heartbeat]
         if schedule:
             self.schedule.start(self.sources)
+
+    async def handle_message(self, chat: ChatAddress, text: str) -> Reply:
+        reply = await self.commands.handle(chat, text)
+        log.info("chat %s: %s", chat, text.strip()[:200])
+        return reply
 
     async def poll_all(self) -> list[PollOutcome]:
         return [await self.poller.poll(s.url, s.name) for s in self.sources]

@@ -42,7 +42,7 @@ def story(
         source_url=SOURCE,
         source_name="Example News",
         guid=f"guid-{n}" if guid == NUMBERED else guid,
-        url=url or f"https://news.example/{n}",
+        url=f"https://news.example/{n}" if url is None else url,
         title=f"Story {n}",
         summary=f"Summary {n}",
         published=T0 + timedelta(minutes=n),
@@ -193,6 +193,17 @@ async def test_stories_without_guid_are_told_apart_by_url(store: SqlStore) -> No
     batch = [story(1, guid=None), story(2, guid=None)]
     result = await store.ingest(SOURCE, batch, Planner(), etag=None, last_modified=None, at=T0)
     assert len(result.new_articles) == 2
+
+
+async def test_stories_without_a_link_are_told_apart_by_guid(store: SqlStore) -> None:
+    batch = [story(1, url=""), story(2, url="")]
+    result = await store.ingest(SOURCE, batch, Planner(), etag=None, last_modified=None, at=T0)
+    assert len(result.new_articles) == 2
+    again = await store.ingest(
+        SOURCE, [story(3, url="")], Planner(), etag=None, last_modified=None, at=T0
+    )
+    assert len(again.new_articles) == 1
+    assert {a.url for a in await store.recent_articles(10)} == {""}
 
 
 async def test_recent_articles_newest_first_in_utc(store: SqlStore) -> None:

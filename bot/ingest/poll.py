@@ -91,7 +91,7 @@ class Poller:
             )
         elif result.new_articles:
             log.info(
-                "source %s: %d new stories, %d alerts queued",
+                "source %s: %d new stories, %d alert(s) queued",
                 url,
                 len(result.new_articles),
                 result.alerts_queued,

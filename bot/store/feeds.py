@@ -81,13 +81,14 @@ class _Seen:
     def has(self, article: Article) -> bool:
         return (
             article.key in self.keys
-            or article.url in self.urls
+            or (bool(article.url) and article.url in self.urls)
             or (article.guid is not None and article.guid in self.guids)
         )
 
-    def add(self, key: str, url: str, guid: str | None) -> None:
+    def add(self, key: str, url: str | None, guid: str | None) -> None:
         self.keys.add(key)
-        self.urls.add(url)
+        if url:  # an entry without a link shares no identity with other link-less entries
+            self.urls.add(url)
         if guid is not None:
             self.guids.add(guid)
 
@@ -102,7 +103,7 @@ async def _already_stored(
     query = select(articles.c.key, articles.c.url, articles.c.guid, articles.c.source_url).where(
         or_(
             articles.c.key.in_([a.key for a in batch]),
-            articles.c.url.in_([a.url for a in batch]),
+            articles.c.url.in_([a.url for a in batch if a.url]),
             and_(articles.c.source_url == source_url, articles.c.guid.in_(guids)),
         )
     )
@@ -207,7 +208,7 @@ async def ingest(
             key=article.key,
             source_url=source_url,
             guid=article.guid,
-            url=article.url,
+            url=article.url or None,  # NULLs never collide in the UNIQUE constraint
             title=article.title,
             summary=article.summary,
             published_at=article.published,

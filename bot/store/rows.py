@@ -70,7 +70,7 @@ def article_from(row: Any) -> Article:
         source_url=row.source_url,
         source_name=row.source_name,
         guid=row.guid,
-        url=row.url,
+        url=row.url or "",
         title=row.title,
         summary=row.summary,
         published=row.published_at,

@@ -92,7 +92,7 @@ articles = Table(
     Column("key", Text, nullable=False, unique=True),
     Column("source_url", Text, ForeignKey("sources.url"), nullable=False),
     Column("guid", Text),
-    Column("url", Text, nullable=False, unique=True),
+    Column("url", Text, unique=True),  # NULL for an entry with no http(s) link
     Column("title", Text, nullable=False),
     Column("summary", Text, nullable=False),
     Column("published_at", UtcDateTime, nullable=False, index=True),

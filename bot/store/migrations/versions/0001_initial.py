@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("key", sa.Text, nullable=False),
         sa.Column("source_url", sa.Text, nullable=False),
         sa.Column("guid", sa.Text),
-        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("url", sa.Text),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("summary", sa.Text, nullable=False),
         sa.Column("published_at", _UTC, nullable=False),
