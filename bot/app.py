@@ -15,7 +15,7 @@ from bot.adapters.base import ChatAdapter
 from bot.commands.core import Commands, Reply
 from bot.config import Config, SourceConfig
 from bot.delivery.outbox import DeliveryPolicy, Outbox
-from bot.domain import ChatAddress
+from bot.domain import ChatAddress, SourceInfo
 from bot.health import beat_forever, heartbeat_path
 from bot.ingest.fetch import Fetcher, make_client
 from bot.ingest.poll import Poller, PollOutcome
@@ -66,8 +66,7 @@ class NewsBot:
 
     async def start(self, *, schedule: bool = True) -> None:
         """`schedule=False` leaves polling to explicit `poll_all()` calls (tests drive it so)."""
-        for source in self.sources:
-            await self.store.upsert_source(source.url, source.name, source.interval)
+        await self.store.sync_sources([SourceInfo(s.url, s.name, s.interval) for s in self.sources])
         for adapter in self.adapters.values():
             await adapter.start(self.handle_message)
         delivery = asyncio.create_task(self.outbox.run(), name="delivery")

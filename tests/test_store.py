@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import StatementError
 
-from bot.domain import Article, ChatAddress
+from bot.domain import Article, ChatAddress, SourceInfo
 from bot.store.database import SqlStore, open_store
 from bot.store.engine import SQLITE_BUSY_TIMEOUT_MS
 from bot.store.ports import NewAlert
@@ -146,6 +146,17 @@ async def test_sources_upsert_and_poll_errors(store: SqlStore) -> None:
     assert info.last_error is None
     state = await store.source_state(SOURCE)
     assert (state.etag, state.last_modified, state.baselined) == ("e9", "Sat", True)
+
+
+async def test_sync_sources_retires_sources_no_longer_configured(store: SqlStore) -> None:
+    other = "https://other.example/rss"
+    await store.sync_sources([SourceInfo(SOURCE, "Example", 60), SourceInfo(other, "Other", 30)])
+    await ingest(store, [story(1)], Planner())
+    await store.sync_sources([SourceInfo(other, "Other", 30)])
+    assert [s.url for s in await store.list_sources()] == [other]
+    assert [a.key for a in await store.recent_articles(5)] == ["key-1"]  # its stories stay
+    await store.sync_sources([SourceInfo(SOURCE, "Example", 60)])  # configured again: back
+    assert [s.url for s in await store.list_sources()] == [SOURCE]
 
 
 async def test_ingest_for_an_unknown_source_creates_it(store: SqlStore) -> None:

@@ -50,6 +50,10 @@ class SqlStore:
         async with self._engine.begin() as connection:
             return await feeds.source_state(connection, url)
 
+    async def sync_sources(self, watched: Sequence[SourceInfo]) -> None:
+        async with self._engine.begin() as connection:
+            await feeds.sync_sources(connection, watched)
+
     async def list_sources(self) -> list[SourceInfo]:
         async with self._engine.begin() as connection:
             return await feeds.list_sources(connection)

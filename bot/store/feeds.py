@@ -22,9 +22,17 @@ async def upsert_source(connection: AsyncConnection, url: str, name: str, interv
     statement = insert_for(connection, sources).values(url=url, name=name, interval=interval)
     await connection.execute(
         statement.on_conflict_do_update(
-            index_elements=[sources.c.url], set_={"name": name, "interval": interval}
+            index_elements=[sources.c.url],
+            set_={"name": name, "interval": interval, "active": True},
         )
     )
+
+
+async def sync_sources(connection: AsyncConnection, watched: Sequence[SourceInfo]) -> None:
+    for source in watched:
+        await upsert_source(connection, source.url, source.name, source.interval)
+    urls = [s.url for s in watched]
+    await connection.execute(update(sources).where(sources.c.url.not_in(urls)).values(active=False))
 
 
 async def source_state(connection: AsyncConnection, url: str) -> SourceState:
@@ -36,7 +44,7 @@ async def source_state(connection: AsyncConnection, url: str) -> SourceState:
 
 
 async def list_sources(connection: AsyncConnection) -> list[SourceInfo]:
-    rows = await connection.execute(select(sources).order_by(sources.c.id))
+    rows = await connection.execute(select(sources).where(sources.c.active).order_by(sources.c.id))
     return [
         SourceInfo(
             url=row.url,

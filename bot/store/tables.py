@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -81,6 +82,8 @@ sources = Table(
     Column("etag", Text),
     Column("last_modified", Text),
     Column("baselined", Boolean, nullable=False, server_default=false()),
+    # False for a source no longer in the config: its stories stay, it is not listed or polled.
+    Column("active", Boolean, nullable=False, server_default=true()),
     Column("last_polled_at", UtcDateTime),
     Column("last_error", Text),
 )

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("etag", sa.Text),
         sa.Column("last_modified", sa.Text),
         sa.Column("baselined", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("last_polled_at", _UTC),
         sa.Column("last_error", sa.Text),
         sa.PrimaryKeyConstraint("id", name="pk_sources"),
