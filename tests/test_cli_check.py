@@ -108,3 +108,12 @@ def test_console_entry_point_and_help() -> None:
         check=False,
     )
     assert result.returncode == 2 and "--topic" in result.stderr
+
+
+def test_run_refuses_a_bad_config_naming_the_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "newsbot.toml"
+    bad.write_text('[[sources]]\nurl = "https://a.example/rss"\ninterval = 0\n')
+    assert main(["run", "--config", str(bad)]) == 2
+    assert "sources[0].interval" in capsys.readouterr().err

@@ -154,3 +154,32 @@ async def test_latest_and_sources_answer_from_the_store(
     assert "Kyiv Independent" in await chat.say("/sources")
     assert chat.alerts() == []
     await bot.stop()
+
+
+async def test_broken_sources_are_reported_and_never_stop_the_others(
+    database_url: str, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    good = feed_server.url("/ki.rss")
+    sources = (
+        SourceConfig(url=feed_server.url("/down"), name="Down", interval=60),
+        SourceConfig(url=feed_server.url("/broken"), name="Broken", interval=60),
+        SourceConfig(url=good, name="Kyiv Independent", interval=60),
+    )
+    config = replace(make_config(database_url, good, tmp_path), sources=sources)
+    feed_server.set_status("/down", 503, retry_after=120)
+    feed_server.set("/broken", b"\x89PNG\r\n\x1a\n\x00\x00garbage", content_type="text/xml")
+    feed_server.set("/ki.rss", rss([ALIYEV]))
+    chat = TypedChat()
+    bot = await started(config, chat)
+    await bot.poll_all()
+    await chat.say("/subscribe Sumy Oblast")
+    feed_server.set("/ki.rss", rss([SUMY, ALIYEV]))
+    down, broken, ok = await bot.poll_all()
+    assert down.error == "HTTP 503 (retry after 120)"
+    assert broken.error is not None and "not a feed" in broken.error
+    assert ok.alerts_queued == 1
+    assert SUMY.title in (await settle(chat, 1))[0]
+    listing = await chat.say("/sources")
+    assert "Down" in listing and "last poll failed: HTTP 503" in listing
+    assert "Broken — " in listing and "Kyiv Independent" in listing
+    await bot.stop()
