@@ -14,7 +14,7 @@ import httpx
 from bot.adapters.base import ChatAdapter
 from bot.commands.core import Commands, Reply
 from bot.config import Config, SourceConfig
-from bot.delivery.outbox import DeliveryPolicy, Outbox
+from bot.delivery.outbox import Outbox
 from bot.domain import ChatAddress, SourceInfo
 from bot.health import beat_forever, heartbeat_path
 from bot.ingest.fetch import Fetcher, make_client
@@ -36,17 +36,6 @@ def effective_sources(config: Config) -> tuple[SourceConfig, ...]:
     if config.sources:
         return config.sources
     return (SourceConfig(url=DEMO_URL, name=DEMO_NAME, interval=DEMO_INTERVAL),)
-
-
-def delivery_policy(config: Config) -> DeliveryPolicy:
-    d = config.delivery
-    return DeliveryPolicy(
-        batch=d.batch,
-        lease_seconds=d.lease_seconds,
-        max_attempts=d.max_attempts,
-        retry_base_seconds=d.retry_base_seconds,
-        idle_seconds=d.poll_seconds,
-    )
 
 
 @dataclass
@@ -110,7 +99,7 @@ async def build(
     demo = DemoTransport(demo_clock) if demo_clock else DemoTransport()
     http = make_client(mounts={"demo://": demo})
     by_platform = {a.platform: a for a in adapters}
-    outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=delivery_policy(config))
+    outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
     matcher = PhraseMatcher()
     poller = Poller(
         fetcher=Fetcher(http), store=store, matcher=matcher, clock=clock, on_alerts=outbox.wake

@@ -19,6 +19,7 @@ from urllib.request import url2pathname
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from bot.delivery.policy import DeliveryPolicy
 from bot.errors import ConfigError
 
 ENV_CONFIG = "NEWSBOT_CONFIG"
@@ -44,7 +45,14 @@ _SECRET_WORDS = ("token", "secret", "password")
 
 _TOP_KEYS = ("database_url", "log_level", "delivery", "sources")
 _SOURCE_KEYS = ("url", "name", "interval")
-_DELIVERY_KEYS = ("batch", "lease_seconds", "max_attempts", "retry_base_seconds", "poll_seconds")
+_DELIVERY_KEYS = (
+    "batch",
+    "lease_seconds",
+    "max_attempts",
+    "retry_base_seconds",
+    "retry_max_seconds",
+    "poll_seconds",
+)
 
 
 def default_database_url(data_dir: Path) -> str:
@@ -59,20 +67,11 @@ class SourceConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryConfig:
-    batch: int = 50
-    lease_seconds: float = 60
-    max_attempts: int = 10
-    retry_base_seconds: float = 5
-    poll_seconds: float = 1.0
-
-
-@dataclass(frozen=True, slots=True)
 class Config:
     database_url: str = default_database_url(DEFAULT_DATA_DIR)
     log_level: str = "INFO"
     sources: tuple[SourceConfig, ...] = ()
-    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     demo: bool = True  # no sources configured: the composition root adds the bundled demo feed
     data_dir: Path = DEFAULT_DATA_DIR
     config_path: Path | None = None  # the file that was read, if any
@@ -294,10 +293,10 @@ def _identity(url: str) -> str:
     return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
 
 
-def _delivery(value: object) -> DeliveryConfig:
+def _delivery(value: object) -> DeliveryPolicy:
     table = _table(value, "delivery")
     _check_keys(table, _DELIVERY_KEYS, "delivery")
-    defaults = DeliveryConfig()
+    defaults = DeliveryPolicy()
 
     def seconds(key: str, default: float) -> float:
         return _seconds(table[key], f"delivery.{key}") if key in table else default
@@ -305,10 +304,11 @@ def _delivery(value: object) -> DeliveryConfig:
     def count(key: str, default: int) -> int:
         return _count(table[key], f"delivery.{key}") if key in table else default
 
-    return DeliveryConfig(
+    return DeliveryPolicy(
         batch=count("batch", defaults.batch),
         lease_seconds=seconds("lease_seconds", defaults.lease_seconds),
         max_attempts=count("max_attempts", defaults.max_attempts),
         retry_base_seconds=seconds("retry_base_seconds", defaults.retry_base_seconds),
+        retry_max_seconds=seconds("retry_max_seconds", defaults.retry_max_seconds),
         poll_seconds=seconds("poll_seconds", defaults.poll_seconds),
     )

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, DeliveryConfig, SourceConfig, load_config
+from bot.config import Config, SourceConfig, load_config
+from bot.delivery.policy import DeliveryPolicy
 from bot.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "newsbot.example.toml"
@@ -27,7 +28,7 @@ def test_no_file_gives_defaults_and_demo() -> None:
     assert config == Config()
     assert config.demo is True
     assert config.sources == ()
-    assert config.delivery == DeliveryConfig()
+    assert config.delivery == DeliveryPolicy()
     assert config.log_level == "INFO"
     assert config.database_url == "sqlite+aiosqlite:///data/newsbot.sqlite3"
 
@@ -78,7 +79,7 @@ interval = 0.25
     config = load_config(path, {})
     assert config.database_url == "postgresql+asyncpg://newsbot@db:5432/news"
     assert config.log_level == "DEBUG"
-    assert config.delivery == DeliveryConfig(5, 30.0, 3, 0.5, 2.0)
+    assert config.delivery == DeliveryPolicy(5, 30.0, 3, 0.5, poll_seconds=2.0)
     assert config.sources == (
         SourceConfig("https://example.com/feed.xml", "example.com", 300.0),
         SourceConfig("http://news.example.org/rss", "Example News", 0.25),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.delivery.outbox import DeliveryPolicy, Outbox
+from bot.delivery.outbox import Outbox
+from bot.delivery.policy import DeliveryPolicy
 from bot.domain import AlertMessage, Article, ChatAddress
 from bot.errors import ChatGone, DeliveryError, RateLimited
 from bot.store.database import SqlStore

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from bot.app import build
-from bot.config import Config, DeliveryConfig
+from bot.config import Config
+from bot.delivery.policy import DeliveryPolicy
 from bot.sources.demo import DEMO_URL
 from tests.support.chat import TypedChat
 
@@ -25,7 +26,7 @@ async def test_demo_feed_alerts_arrive_in_the_terminal(tmp_path: Path) -> None:
     config = Config(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'newsbot.sqlite3'}",
         data_dir=tmp_path,
-        delivery=DeliveryConfig(poll_seconds=0.05),
+        delivery=DeliveryPolicy(poll_seconds=0.05),
     )
     clock = FakeClock()
     chat = TypedChat()

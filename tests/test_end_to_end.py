@@ -8,12 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.app import NewsBot, build
-from bot.config import Config, DeliveryConfig, SourceConfig
+from bot.config import Config, SourceConfig
+from bot.delivery.policy import DeliveryPolicy
 from tests.support.chat import TypedChat
 from tests.support.feeds import ALIYEV, CRUMBLES, ODESA, PEACEKEEPERS, SUMY, rss
 from tests.support.feedserver import FeedServer
 
-FAST = DeliveryConfig(poll_seconds=0.05, retry_base_seconds=0.05)
+FAST = DeliveryPolicy(poll_seconds=0.05, retry_base_seconds=0.05)
 
 
 def make_config(database_url: str, feed_url: str, data_dir: Path) -> Config:

@@ -12,16 +12,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.adapters.base import ChatAdapter
 from bot.alerts.compose import compose_alert
+from bot.delivery.policy import DeliveryPolicy
 from bot.domain import ChatAddress, PendingAlert
 from bot.errors import ChatGone, DeliveryError, RateLimited
 
 log = logging.getLogger(__name__)
+
+DEFAULT_POLICY = DeliveryPolicy()
 
 
 class OutboxStore(Protocol):
@@ -36,16 +38,6 @@ class OutboxStore(Protocol):
     ) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryPolicy:
-    batch: int = 50
-    lease_seconds: float = 60.0
-    max_attempts: int = 10
-    retry_base_seconds: float = 5.0
-    retry_max_seconds: float = 3600.0
-    idle_seconds: float = 1.0  # how often to look for due alerts when nobody wakes the worker
-
-
 class Outbox:
     def __init__(
         self,
@@ -53,7 +45,7 @@ class Outbox:
         store: OutboxStore,
         adapters: Mapping[str, ChatAdapter],
         clock: Callable[[], datetime],
-        policy: DeliveryPolicy = DeliveryPolicy(),
+        policy: DeliveryPolicy = DEFAULT_POLICY,
     ) -> None:
         self._store = store
         self._adapters = adapters
@@ -75,7 +67,7 @@ class Outbox:
                 log.exception("delivery: a round failed; retrying")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._policy.idle_seconds)
+                await asyncio.wait_for(self._wake.wait(), self._policy.poll_seconds)
 
     async def deliver_due(self) -> int:
         """Send one batch of due alerts; returns how many were claimed."""
