@@ -146,6 +146,18 @@ def test_key_from_title_and_date_when_no_url_or_guid() -> None:
     assert again is not None and again.key == a.key
 
 
+def test_an_undated_item_without_link_or_guid_keeps_its_key_across_polls() -> None:
+    entry = _entry(title="Curfew extended", summary_html="Until Monday.")
+    first = _article(entry)
+    later = to_article(
+        entry, source_url=SOURCE, source_name="Example", fetched_at=FETCHED + timedelta(hours=1)
+    )
+    assert first is not None and later is not None
+    assert first.key == later.key  # else every poll would store it anew and alert again
+    other = _article(_entry(title="Curfew extended", summary_html="Until Friday."))
+    assert other is not None and other.key != first.key
+
+
 def test_missing_date_uses_fetched_at() -> None:
     article = _article(_entry(title="t"))
     assert article is not None and article.published == FETCHED

@@ -144,7 +144,10 @@ def to_article(
     elif guid:
         identity = f"{source_url}\n{guid}"
     else:
-        identity = f"{source_url}\n{title}\n{published.isoformat()}"
+        # Only the feed's own date may be part of the identity: fetched_at changes every poll,
+        # and would make an undated, link-less item "new" (and alert) every time.
+        dated = entry.published.isoformat() if entry.published else summary
+        identity = f"{source_url}\n{title}\n{dated}"
     return Article(
         key=hashlib.sha1(identity.encode("utf-8")).hexdigest(),
         source_url=source_url,
