@@ -77,3 +77,21 @@ def main_health(env: dict[str, str], max_age: float = 90) -> int:
         capture_output=True,
         check=False,
     ).returncode
+
+
+def test_newsbot_run_answers_typed_commands_and_stops_at_end_of_input(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--log-level", "INFO"],
+        input="/subscribe Sumy Oblast\n/topics\n",
+        env={**os.environ, "NEWSBOT_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "terminal chat" in result.stdout
+    assert "Subscribed to “Sumy Oblast”" in result.stdout
+    assert "• Sumy Oblast" in result.stdout
+    assert (tmp_path / "newsbot.sqlite3").is_file()  # created on first run, migrated
+    assert "chat terminal:local: /subscribe Sumy Oblast" in result.stderr  # logs go to stderr
