@@ -137,17 +137,8 @@ def _from_fastfeedparser(text: str, source: str) -> ParsedFeed:
     base = _absolute(source, _str(feed.get("link"))) or source
     entries = []
     for item in raw.get("entries") or ():
-        bodies = [_str(c.get("value")) or "" for c in item.get("content") or () if c]
-        bodies.append(_str(item.get("description")) or "")
-        entries.append(
-            FeedEntry(
-                guid=_str(item.get("id")),
-                link=_absolute(base, _str(item.get("link"))),
-                title=_str(item.get("title")) or "",
-                summary_html=max(bodies, key=len).strip(),
-                published=parse_date(item.get("published") or item.get("updated")),
-            )
-        )
+        published = parse_date(item.get("published") or item.get("updated"))
+        entries.append(_entry(item, base, summary_key="description", published=published))
     return ParsedFeed(title=_str(feed.get("title")), link=base, entries=tuple(entries))
 
 
@@ -163,19 +154,25 @@ def _from_feedparser(data: bytes, source: str, content_type: str | None) -> Pars
     base = _absolute(source, _str(feed.get("link"))) or source
     entries = []
     for item in raw.get("entries") or ():
-        bodies = [_str(c.get("value")) or "" for c in item.get("content") or () if c]
-        bodies.append(_str(item.get("summary")) or "")
-        stamp = item.get("published_parsed") or item.get("updated_parsed")
-        entries.append(
-            FeedEntry(
-                guid=_str(item.get("id")),
-                link=_absolute(base, _str(item.get("link"))),
-                title=_str(item.get("title")) or "",
-                summary_html=max(bodies, key=len).strip(),
-                published=_from_struct(stamp),
-            )
-        )
+        published = _from_struct(item.get("published_parsed") or item.get("updated_parsed"))
+        entries.append(_entry(item, base, summary_key="summary", published=published))
     return ParsedFeed(title=_str(feed.get("title")), link=base, entries=tuple(entries))
+
+
+def _entry(
+    item: Mapping[str, Any], base: str, *, summary_key: str, published: datetime | None
+) -> FeedEntry:
+    """One entry of either XML parser's result; they differ only in the summary's key and how
+    they hand over dates."""
+    bodies = [_str(c.get("value")) or "" for c in item.get("content") or () if c]
+    bodies.append(_str(item.get(summary_key)) or "")
+    return FeedEntry(
+        guid=_str(item.get("id")),
+        link=_absolute(base, _str(item.get("link"))),
+        title=_str(item.get("title")) or "",
+        summary_html=max(bodies, key=len).strip(),
+        published=published,
+    )
 
 
 def _parse_json_feed(text: str, source: str) -> ParsedFeed:
