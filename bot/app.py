@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 import httpx
 
 from bot.adapters.base import ChatAdapter
-from bot.commands.core import Commands, Reply
+from bot.commands.core import Commands
 from bot.config import Config, SourceConfig
 from bot.delivery.outbox import Outbox
-from bot.domain import ChatAddress, SourceInfo
+from bot.domain import SourceInfo
 from bot.health import beat_forever, heartbeat_path
 from bot.ingest.fetch import Fetcher, make_client
 from bot.ingest.poll import Poller, PollOutcome
@@ -57,7 +57,7 @@ class NewsBot:
         """`schedule=False` leaves polling to explicit `poll_all()` calls (tests drive it so)."""
         await self.store.sync_sources([SourceInfo(s.url, s.name, s.interval) for s in self.sources])
         for adapter in self.adapters.values():
-            await adapter.start(self.handle_message)
+            await adapter.start(self.commands)
         delivery = asyncio.create_task(self.outbox.run(), name="delivery")
         heartbeat = asyncio.create_task(
             beat_forever(heartbeat_path(self.config.data_dir), lambda: not delivery.done()),
@@ -66,11 +66,6 @@ class NewsBot:
         self._tasks = [delivery, heartbeat]
         if schedule:
             self.schedule.start(self.sources)
-
-    async def handle_message(self, chat: ChatAddress, text: str) -> Reply:
-        reply = await self.commands.handle(chat, text)
-        log.info("chat %s: %s", chat, text.strip()[:200])
-        return reply
 
     async def poll_all(self) -> list[PollOutcome]:
         return [await self.poller.poll(s.url, s.name) for s in self.sources]
@@ -111,7 +106,7 @@ async def build(
         http=http,
         poller=poller,
         outbox=outbox,
-        commands=Commands(store=store, matcher=matcher),
+        commands=Commands(store=store, matcher=matcher, clock=clock),
         adapters=by_platform,
         schedule=PollSchedule(poller.poll),
     )

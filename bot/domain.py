@@ -78,6 +78,8 @@ class PendingAlert:
     topic: str
     attempts: int
     terms: tuple[str, ...] = ()
+    subscription_id: int | None = None  # None once the subscription is gone: no buttons then
+    link_preview: bool = False  # the chat's setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +93,22 @@ class AlertMessage:
     summary: str
     topic: str
     terms: tuple[str, ...] = ()
+    subscription_id: int | None = None  # what the alert's buttons act on
+    link_preview: bool = False
+    also: tuple[str, ...] = ()  # other outlets that carried the same story
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAction:
+    """A button under an alert: `kind` is "unsubscribe" or "mute" (for an hour)."""
+
+    kind: str
+    subscription_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """At most `count` messages per `seconds`."""
+
+    count: int
+    seconds: float

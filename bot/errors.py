@@ -8,10 +8,17 @@ NewsbotError
 ├── TopicError(position)             a topic the matcher cannot accept
 └── DeliveryError(retryable)         an adapter could not deliver an alert
     ├── RateLimited(retry_after)     wait this long before this chat's next send
-    └── ChatGone                     the chat is gone or blocked us: pause it
+    ├── ChatGone                     the chat is gone or blocked us: pause it
+    ├── ChatMoved(new_chat)          the chat has a new id: move it and send there
+    └── DeliveryUncertain            may have been sent (timeout after sending)
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.domain import ChatAddress
 
 
 class NewsbotError(Exception):
@@ -67,3 +74,18 @@ class RateLimited(DeliveryError):
 class ChatGone(DeliveryError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason, retryable=False)
+
+
+class ChatMoved(DeliveryError):
+    """The chat lives on under another id (a Telegram group upgraded to a supergroup)."""
+
+    def __init__(self, new_chat: ChatAddress) -> None:
+        super().__init__(f"chat moved to {new_chat}", retryable=True)
+        self.new_chat = new_chat
+
+
+class DeliveryUncertain(DeliveryError):
+    """The request may or may not have reached the platform (a timeout after sending)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retryable=True)

@@ -6,13 +6,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.commands.core import MAX_TOPICS_PER_CHAT, Commands, command_specs
-from bot.domain import Article, ChatAddress
+from bot.commands.core import MAX_TOPICS_PER_CHAT, Commands, Incoming, Reply, command_specs
+from bot.domain import AlertAction, Article, ChatAddress
 from bot.match.phrase import PhraseMatcher
 from bot.store.database import SqlStore
 
 CHAT = ChatAddress("terminal", "local")
 OTHER = ChatAddress("telegram", "-100123", "7")
+
+
+async def say(commands: Commands, text: str) -> Reply:
+    return await commands.handle(Incoming(CHAT, text))
 
 
 @pytest.fixture
@@ -21,7 +25,7 @@ def commands(store: SqlStore) -> Commands:
 
 
 async def test_help_is_generated_from_every_command(commands: Commands) -> None:
-    reply = await commands.handle(CHAT, "/help")
+    reply = await say(commands, "/help")
     for spec in command_specs():
         assert spec.usage in reply.text and spec.description in reply.text
     assert {s.name for s in command_specs()} == {
@@ -36,19 +40,16 @@ async def test_help_is_generated_from_every_command(commands: Commands) -> None:
 
 
 async def test_subscribe_list_unsubscribe(commands: Commands, store: SqlStore) -> None:
-    assert (
-        "Subscribed to “Sumy Oblast”"
-        in (await commands.handle(CHAT, "/subscribe Sumy Oblast")).text
-    )
-    assert "already" in (await commands.handle(CHAT, "/subscribe sumy-oblast")).text
-    await commands.handle(CHAT, "/subscribe@NewsBot peacekeepers")
-    topics = (await commands.handle(CHAT, "/topics")).text
+    assert "Subscribed to “Sumy Oblast”" in (await say(commands, "/subscribe Sumy Oblast")).text
+    assert "already" in (await say(commands, "/subscribe sumy-oblast")).text
+    await say(commands, "/subscribe@NewsBot peacekeepers")
+    topics = (await say(commands, "/topics")).text
     assert "• Sumy Oblast" in topics and "• peacekeepers" in topics
     assert len(await store.subscriptions(CHAT)) == 2
     assert await store.subscriptions(OTHER) == []  # subscriptions belong to their chat
 
-    assert "Unsubscribed" in (await commands.handle(CHAT, "/unsubscribe SUMY OBLAST")).text
-    assert "does not follow" in (await commands.handle(CHAT, "/unsubscribe Sumy Oblast")).text
+    assert "Unsubscribed" in (await say(commands, "/unsubscribe SUMY OBLAST")).text
+    assert "does not follow" in (await say(commands, "/unsubscribe Sumy Oblast")).text
     assert [s.topic for s in await store.subscriptions(CHAT)] == ["peacekeepers"]
 
 
@@ -67,30 +68,30 @@ async def test_subscribe_list_unsubscribe(commands: Commands, store: SqlStore) -
 async def test_bad_input_gets_a_clear_reply_and_changes_nothing(
     commands: Commands, store: SqlStore, line: str, expected: str
 ) -> None:
-    assert expected in (await commands.handle(CHAT, line)).text
+    assert expected in (await say(commands, line)).text
     assert await store.subscriptions(CHAT) == []
 
 
 async def test_a_chat_follows_at_most_50_topics(commands: Commands, store: SqlStore) -> None:
     for i in range(MAX_TOPICS_PER_CHAT):
-        await commands.handle(CHAT, f"/subscribe topic number {i}")
-    reply = await commands.handle(CHAT, "/subscribe one too many")
+        await say(commands, f"/subscribe topic number {i}")
+    reply = await say(commands, "/subscribe one too many")
     assert "50 topics" in reply.text
     assert len(await store.subscriptions(CHAT)) == MAX_TOPICS_PER_CHAT
     # Re-subscribing to a followed topic is still harmless at the limit.
-    assert "already" in (await commands.handle(CHAT, "/subscribe topic number 3")).text
+    assert "already" in (await say(commands, "/subscribe topic number 3")).text
 
 
 async def test_a_topic_of_exactly_200_characters_is_accepted(commands: Commands) -> None:
     topic = ("word " * 40)[:200]
-    assert "Subscribed" in (await commands.handle(CHAT, "/subscribe " + topic)).text
+    assert "Subscribed" in (await say(commands, "/subscribe " + topic)).text
 
 
 async def test_start_resumes_a_paused_chat(commands: Commands, store: SqlStore) -> None:
-    await commands.handle(CHAT, "/subscribe Kyiv")
+    await say(commands, "/subscribe Kyiv")
     await store.set_chat_paused(CHAT, True, reason="blocked")
     assert await store.active_subscriptions() == []
-    await commands.handle(CHAT, "/start")
+    await say(commands, "/start")
     assert [s.topic for s in await store.active_subscriptions()] == ["Kyiv"]
 
 
@@ -119,7 +120,44 @@ async def test_latest_picks_the_five_newest_matching_stories(
         last_modified=None,
         at=datetime(2024, 4, 10, tzinfo=UTC),
     )
-    reply = await commands.handle(CHAT, "/latest sumy oblast")
+    reply = await say(commands, "/latest sumy oblast")
     assert [s.title for s in reply.stories] == [f"Sumy Oblast report {n}" for n in (7, 6, 5, 4, 3)]
-    assert (await commands.handle(CHAT, "/latest Kharkiv")).text.startswith("No stored stories")
-    assert "Example" in (await commands.handle(CHAT, "/sources")).text
+    assert (await say(commands, "/latest Kharkiv")).text.startswith("No stored stories")
+    assert "Example" in (await say(commands, "/sources")).text
+
+
+GROUP = ChatAddress("telegram", "-100555")
+
+
+def in_group(text: str, *, admin: bool) -> Incoming:
+    async def is_admin() -> bool:
+        return admin
+
+    return Incoming(GROUP, text, user="42", group=True, is_admin=is_admin)
+
+
+async def test_in_groups_only_admins_change_subscriptions(commands: Commands) -> None:
+    refused = await commands.handle(in_group("/subscribe Sumy Oblast", admin=False))
+    assert "administrators" in refused.text
+    assert "No stored" in (await commands.handle(in_group("/latest Sumy", admin=False))).text
+    assert "follows no topics" in (await commands.handle(in_group("/topics", admin=False))).text
+    assert "Subscribed" in (await commands.handle(in_group("/subscribe Sumy", admin=True))).text
+
+
+async def test_buttons_unsubscribe_and_mute_and_are_safe_to_press_twice(
+    store: SqlStore,
+) -> None:
+    now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    commands = Commands(store=store, matcher=PhraseMatcher(), clock=lambda: now)
+    await say(commands, "/subscribe Sumy Oblast")
+    await say(commands, "/subscribe peacekeepers")
+    sumy, peace = await store.subscriptions(CHAT)
+    msg = Incoming(CHAT, "")
+    muted = await commands.press(msg, AlertAction("mute", peace.id))
+    assert "“peacekeepers” is muted until 11:00 UTC" in muted.text
+    assert "Unsubscribed" in (await commands.press(msg, AlertAction("unsubscribe", sumy.id))).text
+    again = await commands.press(msg, AlertAction("unsubscribe", sumy.id))
+    assert "no longer follows" in again.text
+    assert [s.topic for s in await store.subscriptions(CHAT)] == ["peacekeepers"]
+    refused = await commands.press(in_group("", admin=False), AlertAction("mute", peace.id))
+    assert "administrators" in refused.text

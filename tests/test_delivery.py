@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.delivery.outbox import Outbox
 from bot.delivery.policy import DeliveryPolicy
 from bot.domain import AlertMessage, Article, ChatAddress
-from bot.errors import ChatGone, DeliveryError, RateLimited
+from bot.errors import ChatGone, ChatMoved, DeliveryError, RateLimited
 from bot.store.database import SqlStore
 from bot.store.ports import NewAlert
 
@@ -36,9 +36,20 @@ class FakeChat:
     def __init__(self) -> None:
         self.sent: list[tuple[ChatAddress, str]] = []
         self.failures: dict[ChatAddress, list[Exception]] = {}
+        self.edited: list[tuple[ChatAddress, str, str]] = []
 
-    async def start(self, on_message: object) -> None:
+    async def start(self, port: object) -> None:
         pass
+
+    def rate_class(self, chat: ChatAddress) -> str:
+        return "private"
+
+    async def edit_alert(self, chat: ChatAddress, message_ref: str, alert: AlertMessage) -> None:
+        self.edited.append((chat, message_ref, alert.title))
+
+    async def send_text(self, chat: ChatAddress, text: str) -> str | None:
+        self.sent.append((chat, text))
+        return f"msg-{len(self.sent)}"
 
     async def stop(self) -> None:
         pass
@@ -176,3 +187,50 @@ async def test_a_crash_mid_send_resends_after_the_lease(store: SqlStore) -> None
     clock.advance(61)
     await box.deliver_due()
     assert sorted(chat.sent) == [(A, "Story 1"), (B, "Story 1")]
+
+
+async def test_a_rate_limit_holds_every_alert_of_that_chat_across_a_restart(
+    store: SqlStore,
+) -> None:
+    await queue_alerts(store, 1, 2)
+    chat, clock = FakeChat(), Clock()
+    chat.failures[A] = [RateLimited(30)]
+    await outbox(store, chat, clock).deliver_due()
+    # Story 2 for A was claimed in the same round but must wait too; a new worker (a restart)
+    # reads the hold from the database.
+    fresh = outbox(store, chat, clock)
+    clock.advance(29)
+    await fresh.deliver_due()
+    assert [c for c, _ in chat.sent] == [B, B]
+    clock.advance(2)
+    await fresh.deliver_due()
+    assert sorted(t for c, t in chat.sent if c == A) == ["Story 1", "Story 2"]
+
+
+async def test_a_moved_chat_gets_its_alert_once_under_the_new_id(store: SqlStore) -> None:
+    await queue_alerts(store, 1)
+    moved = ChatAddress("fake", "A2")
+    chat, clock = FakeChat(), Clock()
+    chat.failures[A] = [ChatMoved(moved)]
+    box = outbox(store, chat, clock)
+    await box.deliver_due()
+    await box.deliver_due()
+    assert sorted(chat.sent) == [(moved, "Story 1"), (B, "Story 1")]
+    assert [s.chat for s in await store.subscriptions(moved)] == [moved]
+    assert await store.subscriptions(A) == []
+
+
+async def test_alerts_carry_the_subscription_for_their_buttons(store: SqlStore) -> None:
+    await queue_alerts(store, 1)
+    seen: list[AlertMessage] = []
+
+    class Recording(FakeChat):
+        async def send_alert(self, chat: ChatAddress, alert: AlertMessage) -> str | None:
+            seen.append(alert)
+            return await super().send_alert(chat, alert)
+
+    await store.set_link_preview(A, True)
+    await outbox(store, Recording(), Clock()).deliver_due()
+    subs = {s.chat: s.id for s in await store.active_subscriptions()}
+    by_chat = {a.subscription_id: a.link_preview for a in seen}
+    assert by_chat == {subs[A]: True, subs[B]: False}

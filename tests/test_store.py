@@ -391,3 +391,29 @@ async def test_pausing_drops_pending_alerts_and_stops_new_ones(store: SqlStore) 
 async def _alert_row(store: SqlStore, alert_id: int) -> Row[Any]:
     async with store.engine.connect() as connection:
         return (await connection.execute(select(alerts).where(alerts.c.id == alert_id))).one()
+
+
+async def test_a_muted_subscription_alerts_nobody_until_its_time(store: SqlStore) -> None:
+    await baselined(store)
+    rust = await subscription_id(store, ALICE, "rust")
+    assert await store.mute(ALICE, "rust", T0 + timedelta(hours=1))
+    assert await ingest(store, [story(1)], Planner(rust)) == 0  # ingested at T0
+    assert await store.mute(ALICE, "rust", None)
+    assert await ingest(store, [story(2)], Planner(rust)) == 1
+    assert not await store.mute(BOB, "rust", None)  # Bob follows nothing
+
+
+async def test_moving_a_chat_into_one_already_used_merges_without_doubles(
+    store: SqlStore,
+) -> None:
+    await baselined(store)
+    new = ChatAddress("telegram", "-1009")
+    old_rust = await subscription_id(store, BOB, "rust")
+    await subscription_id(store, BOB, "go")
+    new_rust = await subscription_id(store, new, "rust")
+    await ingest(store, [story(1)], Planner(old_rust, new_rust))
+    await store.move_chat(BOB, new)
+    assert sorted(s.key for s in await store.subscriptions(new)) == ["go", "rust"]
+    assert await store.subscriptions(BOB) == []
+    claimed = await store.claim_alerts(10, now=T0, lease_seconds=60)
+    assert [a.chat for a in claimed] == [new]  # one alert for story 1, not two

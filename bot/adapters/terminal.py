@@ -12,8 +12,8 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 
-from bot.adapters.base import OnMessage
-from bot.commands.core import Reply
+from bot.adapters.base import ChatPort
+from bot.commands.core import Incoming, Reply
 from bot.domain import AlertMessage, ChatAddress
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,8 @@ def render_alert(alert: AlertMessage) -> str:
     lines = [f"🔔 [{alert.topic}] {alert.title}", f"   {alert.source} · {when}"]
     if alert.summary:
         lines.append(f"   {alert.summary}")
+    if alert.also:
+        lines.append(f"   Also: {', '.join(alert.also)}")
     lines.append(f"   {alert.url}")
     return "\n".join(lines)
 
@@ -45,18 +47,19 @@ class TerminalChat:
         self._lines = lines
         self._write = write
         self._task: asyncio.Task[None] | None = None
+        self._sent = 0
         self.closed = asyncio.Event()  # set when input ends: the app stops then
 
-    async def start(self, on_message: OnMessage) -> None:
-        self._task = asyncio.create_task(self._read(on_message), name="terminal-chat")
+    async def start(self, port: ChatPort) -> None:
+        self._task = asyncio.create_task(self._read(port), name="terminal-chat")
 
-    async def _read(self, on_message: OnMessage) -> None:
+    async def _read(self, port: ChatPort) -> None:
         try:
             async for line in self._lines:
                 if not line.strip():
                     continue
                 try:
-                    reply = await on_message(LOCAL_CHAT, line)
+                    reply = await port.handle(Incoming(LOCAL_CHAT, line, user="local"))
                 except Exception:
                     log.exception("chat %s: command failed: %r", LOCAL_CHAT, line)
                     reply = Reply("Sorry, something went wrong with that command.")
@@ -70,9 +73,22 @@ class TerminalChat:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def rate_class(self, chat: ChatAddress) -> str:
+        return "private"
+
     async def send_alert(self, chat: ChatAddress, alert: AlertMessage) -> str | None:
         self._write(render_alert(alert))
-        return None
+        self._sent += 1
+        return str(self._sent)
+
+    async def edit_alert(self, chat: ChatAddress, message_ref: str, alert: AlertMessage) -> None:
+        # A terminal cannot rewrite what it printed; print the new version, marked as an update.
+        self._write(f"✏️ (update to alert {message_ref})\n" + render_alert(alert))
+
+    async def send_text(self, chat: ChatAddress, text: str) -> str | None:
+        self._write(text)
+        self._sent += 1
+        return str(self._sent)
 
 
 async def stdin_lines() -> AsyncIterator[str]:

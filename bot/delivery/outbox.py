@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -19,7 +20,7 @@ from bot.adapters.base import ChatAdapter
 from bot.alerts.compose import compose_alert
 from bot.delivery.policy import DeliveryPolicy
 from bot.domain import ChatAddress, PendingAlert
-from bot.errors import ChatGone, DeliveryError, RateLimited
+from bot.errors import ChatGone, ChatMoved, DeliveryError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class OutboxStore(Protocol):
     async def set_chat_paused(
         self, chat: ChatAddress, paused: bool, *, reason: str = ""
     ) -> None: ...
+    async def hold_chat(self, chat: ChatAddress, until: datetime) -> None: ...
+    async def move_chat(self, old: ChatAddress, new: ChatAddress) -> None: ...
 
 
 class Outbox:
@@ -74,12 +77,15 @@ class Outbox:
         alerts = await self._store.claim_alerts(
             self._policy.batch, now=self._clock(), lease_seconds=self._policy.lease_seconds
         )
-        paused: set[ChatAddress] = set()
+        # A chat that was paused, held or moved during this round sends nothing more in it.
+        stopped: set[ChatAddress] = set()
         for alert in alerts:
-            if alert.chat in paused:
-                continue  # its row was dropped with the pause
-            if await self._deliver(alert) == "paused":
-                paused.add(alert.chat)
+            if alert.chat in stopped:
+                # Paused: its row was dropped. Held or moved: release the claim for later.
+                await self._store.retry_later(alert.id, not_before=self._clock(), error="")
+                continue
+            if await self._deliver(alert) in ("paused", "held"):
+                stopped.add(alert.chat)
         return len(alerts)
 
     async def _deliver(self, alert: PendingAlert) -> str:
@@ -88,13 +94,25 @@ class Outbox:
             # The platform is not configured in this run; keep the alert for a run that has it.
             await self._retry(alert, f"no {alert.chat.platform} adapter configured", 3600.0)
             return "retry"
-        message = compose_alert(alert.article, topic=alert.topic, terms=alert.terms)
+        message = replace(
+            compose_alert(alert.article, topic=alert.topic, terms=alert.terms),
+            subscription_id=alert.subscription_id,
+            link_preview=alert.link_preview,
+        )
         try:
             ref = await adapter.send_alert(alert.chat, message)
         except RateLimited as e:
-            log.warning("chat %s: rate limited, retrying in %gs", alert.chat, e.retry_after)
+            # Only this chat waits, and the wait is stored so that a restart honours it too.
+            log.warning("chat %s: rate limited, holding it for %gs", alert.chat, e.retry_after)
+            until = self._clock() + timedelta(seconds=e.retry_after)
+            await self._store.hold_chat(alert.chat, until)
             await self._retry(alert, e.reason, e.retry_after)
-            return "retry"
+            return "held"
+        except ChatMoved as e:
+            log.warning("chat %s: moved to %s; moving its subscriptions", alert.chat, e.new_chat)
+            await self._store.move_chat(alert.chat, e.new_chat)
+            await self._retry(alert, e.reason, 0.0)
+            return "held"  # its other claimed alerts now belong to the new chat: next round
         except ChatGone as e:
             log.warning("chat %s: gone (%s); pausing its subscriptions", alert.chat, e.reason)
             await self._store.set_chat_paused(alert.chat, True, reason=e.reason)

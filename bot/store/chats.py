@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ChatAddress, Subscription
 from bot.store.outbox import drop_pending
-from bot.store.rows import chat_address, ensure_chat, find_chat_id, insert_for
-from bot.store.tables import chats, subscriptions
+from bot.store.rows import chat_address, ensure_chat, find_chat_id, insert_for, thread_value
+from bot.store.tables import alerts, chats, subscriptions
 
 
 async def subscribe(connection: AsyncConnection, chat: ChatAddress, topic: str, key: str) -> bool:
@@ -93,3 +93,53 @@ async def set_chat_paused(
         await drop_pending(
             connection, chat_id, f"chat paused: {reason}" if reason else "chat paused"
         )
+
+
+async def mute(
+    connection: AsyncConnection, chat: ChatAddress, key: str, until: datetime | None
+) -> bool:
+    chat_id = await find_chat_id(connection, chat)
+    if chat_id is None:
+        return False
+    result = await connection.execute(
+        update(subscriptions)
+        .where(subscriptions.c.chat_id == chat_id, subscriptions.c.key == key)
+        .values(muted_until=until)
+    )
+    return result.rowcount > 0
+
+
+async def hold_chat(connection: AsyncConnection, chat: ChatAddress, until: datetime) -> None:
+    chat_id = await ensure_chat(connection, chat)
+    await connection.execute(update(chats).where(chats.c.id == chat_id).values(hold_until=until))
+
+
+async def set_link_preview(connection: AsyncConnection, chat: ChatAddress, on: bool) -> None:
+    chat_id = await ensure_chat(connection, chat)
+    await connection.execute(update(chats).where(chats.c.id == chat_id).values(link_preview=on))
+
+
+async def move_chat(connection: AsyncConnection, old: ChatAddress, new: ChatAddress) -> None:
+    """Everything of `old` now belongs to `new`: subscriptions, settings, queued alerts.
+
+    If `new` already has a row (someone used the new chat first), the old chat's subscriptions
+    and pending alerts join it, skipping ones it already has, and the old row goes."""
+    old_id = await find_chat_id(connection, old)
+    if old_id is None:
+        return
+    new_id = await find_chat_id(connection, new)
+    if new_id is None:
+        await connection.execute(
+            update(chats)
+            .where(chats.c.id == old_id)
+            .values(platform=new.platform, chat=new.chat, thread=thread_value(new))
+        )
+        return
+    for table, unique in ((subscriptions, subscriptions.c.key), (alerts, alerts.c.article_id)):
+        taken = select(unique).where(table.c.chat_id == new_id)
+        await connection.execute(
+            update(table)
+            .where(table.c.chat_id == old_id, unique.not_in(taken))
+            .values(chat_id=new_id)
+        )
+    await connection.execute(delete(chats).where(chats.c.id == old_id))

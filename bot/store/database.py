@@ -108,6 +108,22 @@ class SqlStore:
         async with self._engine.begin() as connection:
             await chats.set_chat_paused(connection, chat, paused, reason=reason)
 
+    async def mute(self, chat: ChatAddress, key: str, until: datetime | None) -> bool:
+        async with self._engine.begin() as connection:
+            return await chats.mute(connection, chat, key, until)
+
+    async def hold_chat(self, chat: ChatAddress, until: datetime) -> None:
+        async with self._engine.begin() as connection:
+            await chats.hold_chat(connection, chat, until)
+
+    async def set_link_preview(self, chat: ChatAddress, on: bool) -> None:
+        async with self._engine.begin() as connection:
+            await chats.set_link_preview(connection, chat, on)
+
+    async def move_chat(self, old: ChatAddress, new: ChatAddress) -> None:
+        async with self._engine.begin() as connection:
+            await chats.move_chat(connection, old, new)
+
     # --- the alert outbox ---
     async def claim_alerts(
         self, limit: int, *, now: datetime, lease_seconds: float

@@ -126,6 +126,7 @@ class _Target:
     chat_id: int
     topic: str
     paused: bool
+    muted_until: datetime | None
 
 
 class _Targets:
@@ -144,12 +145,13 @@ class _Targets:
                     subscriptions.c.chat_id,
                     subscriptions.c.topic,
                     chats.c.paused,
+                    subscriptions.c.muted_until,
                 )
                 .join(chats, chats.c.id == subscriptions.c.chat_id)
                 .where(subscriptions.c.id.in_(missing))
             )
             found = {
-                r.id: _Target(r.chat_id, r.topic, r.paused)
+                r.id: _Target(r.chat_id, r.topic, r.paused, r.muted_until)
                 for r in await self._connection.execute(query)
             }
             # An id that vanished (unsubscribed meanwhile) is remembered as None: nothing to send.
@@ -170,6 +172,8 @@ async def _queue_alerts(
     for plan in planned:
         target = known[plan.subscription_id]
         if target is None or target.paused or target.chat_id in chats_done:
+            continue
+        if target.muted_until is not None and target.muted_until > at:
             continue
         chats_done.add(target.chat_id)
         statement = insert_for(connection, alerts).values(

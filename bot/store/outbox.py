@@ -22,6 +22,8 @@ async def claim_alerts(
             alerts.c.topic,
             alerts.c.terms,
             alerts.c.attempts,
+            alerts.c.subscription_id,
+            chats.c.link_preview,
             chats.c.platform,
             chats.c.chat,
             chats.c.thread,
@@ -35,6 +37,7 @@ async def claim_alerts(
         .where(
             alerts.c.status == "pending",
             chats.c.paused == false(),
+            or_(chats.c.hold_until.is_(None), chats.c.hold_until <= now),
             or_(alerts.c.not_before.is_(None), alerts.c.not_before <= now),
             or_(alerts.c.lease_until.is_(None), alerts.c.lease_until <= now),
         )
@@ -60,6 +63,8 @@ async def claim_alerts(
             topic=row.topic,
             attempts=row.attempts + 1,
             terms=tuple(row.terms),
+            subscription_id=row.subscription_id,
+            link_preview=row.link_preview,
         )
         for row in rows
     ]

@@ -92,6 +92,21 @@ class Store(Protocol):
         """Pausing also drops that chat's undelivered alerts: they are not retried."""
         ...
 
+    async def mute(self, chat: ChatAddress, key: str, until: datetime | None) -> bool:
+        """Until `until` (None: unmute), new stories alert nobody through this subscription."""
+        ...
+
+    async def hold_chat(self, chat: ChatAddress, until: datetime) -> None:
+        """The platform asked us to wait: claim nothing for this chat before `until`. Stored,
+        so a restart honours it."""
+        ...
+
+    async def set_link_preview(self, chat: ChatAddress, on: bool) -> None: ...
+    async def move_chat(self, old: ChatAddress, new: ChatAddress) -> None:
+        """The chat got a new id (a group upgraded to a supergroup): subscriptions, settings and
+        queued alerts follow it."""
+        ...
+
     # --- the alert outbox ---
     async def claim_alerts(
         self, limit: int, *, now: datetime, lease_seconds: float

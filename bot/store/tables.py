@@ -115,6 +115,9 @@ chats = Table(
     Column("thread", Text, nullable=False, server_default=""),
     Column("paused", Boolean, nullable=False, server_default=false()),
     Column("paused_reason", Text),
+    # The platform asked us to wait (429): nothing is sent to this chat before then.
+    Column("hold_until", UtcDateTime),
+    Column("link_preview", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("platform", "chat", "thread", name="uq_chats_address"),
 )
 
@@ -126,6 +129,8 @@ subscriptions = Table(
     Column("topic", Text, nullable=False),
     Column("key", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Stories that arrive before this time alert nobody through this subscription.
+    Column("muted_until", UtcDateTime),
     UniqueConstraint("chat_id", "key", name="uq_subscriptions_chat_key"),
 )
 
