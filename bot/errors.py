@@ -40,9 +40,19 @@ class SourceError(NewsbotError):
 
 
 class FetchError(SourceError):
-    def __init__(self, source: str, reason: str, *, status: int | None = None) -> None:
+    """`retry_after`: seconds the server asked us to wait (429/503 Retry-After), if it said."""
+
+    def __init__(
+        self,
+        source: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(source, reason)
         self.status = status
+        self.retry_after = retry_after
 
 
 class FeedParseError(SourceError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.delivery.outbox import Outbox
@@ -46,6 +47,12 @@ class FakeChat:
 
     async def edit_alert(self, chat: ChatAddress, message_ref: str, alert: AlertMessage) -> None:
         self.edited.append((chat, message_ref, alert.title))
+
+    async def send_digest(
+        self, chat: ChatAddress, heading: str, alerts: Sequence[AlertMessage]
+    ) -> str | None:
+        self.sent.append((chat, heading))
+        return f"msg-{len(self.sent)}"
 
     async def send_text(self, chat: ChatAddress, text: str) -> str | None:
         self.sent.append((chat, text))

@@ -9,6 +9,7 @@ is not the adapter's job: delivery paces sends with the rates the adapter names 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.commands.core import Incoming, Reply
@@ -46,6 +47,13 @@ class ChatAdapter(Protocol):
 
     async def edit_alert(self, chat: ChatAddress, message_ref: str, alert: AlertMessage) -> None:
         """Replace an alert already sent (e.g. to add "Also: …" outlets)."""
+        ...
+
+    async def send_digest(
+        self, chat: ChatAddress, heading: str, alerts: Sequence[AlertMessage]
+    ) -> str | None:
+        """Several alerts in one message (a digest, or a burst folded into one); each item shows
+        at least its title (linked), source and time."""
         ...
 
     async def send_text(self, chat: ChatAddress, text: str) -> str | None:

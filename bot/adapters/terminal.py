@@ -10,7 +10,7 @@ import contextlib
 import logging
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from bot.adapters.base import ChatPort
 from bot.commands.core import Incoming, Reply
@@ -84,6 +84,14 @@ class TerminalChat:
     async def edit_alert(self, chat: ChatAddress, message_ref: str, alert: AlertMessage) -> None:
         # A terminal cannot rewrite what it printed; print the new version, marked as an update.
         self._write(f"✏️ (update to alert {message_ref})\n" + render_alert(alert))
+
+    async def send_digest(
+        self, chat: ChatAddress, heading: str, alerts: Sequence[AlertMessage]
+    ) -> str | None:
+        items = [f"• [{a.topic}] {a.title}\n  {a.source} · {a.url}" for a in alerts]
+        self._write("\n".join([f"🗞 {heading}", *items]))
+        self._sent += 1
+        return str(self._sent)
 
     async def send_text(self, chat: ChatAddress, text: str) -> str | None:
         self._write(text)

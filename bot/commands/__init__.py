@@ -1,1 +1,7 @@
-"""Commands: /start, /subscribe, /latest ... implemented once, platform-neutral. Pure."""
+"""Commands: /start, /subscribe, /latest ... implemented once, platform-neutral. Pure.
+
+`core` holds the registry and the `Commands` entry point; each further module registers the
+commands of one area with `@command`. Importing the package loads them all.
+"""
+
+from bot.commands import core as core
