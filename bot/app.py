@@ -14,6 +14,7 @@ import httpx
 from bot.adapters.base import ChatAdapter
 from bot.commands.core import Commands
 from bot.config import Config, SourceConfig
+from bot.delivery.notices import Notices
 from bot.delivery.outbox import Outbox
 from bot.domain import SourceInfo
 from bot.health import beat_forever, heartbeat_path
@@ -21,7 +22,10 @@ from bot.ingest.fetch import Fetcher, make_client
 from bot.ingest.poll import Poller, PollOutcome
 from bot.match.phrase import PhraseMatcher
 from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
+from bot.sources.discover import FeedProbe
+from bot.sources.due import DuePolls
 from bot.sources.schedule import PollSchedule
+from bot.sources.trust import untrusted_fetch
 from bot.store.database import SqlStore, open_store
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,8 @@ class NewsBot:
     commands: Commands
     adapters: Mapping[str, ChatAdapter]
     schedule: PollSchedule
+    due: DuePolls
+    notices: Notices
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, schedule: bool = True) -> None:
@@ -63,12 +69,18 @@ class NewsBot:
             beat_forever(heartbeat_path(self.config.data_dir), lambda: not delivery.done()),
             name="heartbeat",
         )
-        self._tasks = [delivery, heartbeat]
+        notices = asyncio.create_task(self.notices.run(), name="notices")
+        self._tasks = [delivery, heartbeat, notices]
         if schedule:
-            self.schedule.start(self.sources)
+            self.schedule.start()
 
     async def poll_all(self) -> list[PollOutcome]:
+        """Poll every configured source now, outside the schedule (tests and `check` use it)."""
         return [await self.poller.poll(s.url, s.name) for s in self.sources]
+
+    async def poll_due(self) -> list[PollOutcome]:
+        """One round of the scheduled job: poll the sources that are due and reschedule them."""
+        return await self.due.run_due()
 
     async def stop(self) -> None:
         self.schedule.stop()
@@ -95,9 +107,20 @@ async def build(
     http = make_client(mounts={"demo://": demo})
     by_platform = {a.platform: a for a in adapters}
     outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
+    notices = Notices(store=store, adapters=by_platform, clock=clock)
     matcher = PhraseMatcher()
+    fetcher = Fetcher(http, user_agent=config.polling.user_agent)
+    guarded = untrusted_fetch(fetcher)
     poller = Poller(
-        fetcher=Fetcher(http), store=store, matcher=matcher, clock=clock, on_alerts=outbox.wake
+        fetcher=fetcher,
+        store=store,
+        matcher=matcher,
+        clock=clock,
+        on_alerts=outbox.wake,
+        fetch_untrusted=guarded,
+    )
+    due = DuePolls(
+        store=store, poller=poller, policy=config.polling, clock=clock, on_notices=notices.wake
     )
     return NewsBot(
         config=config,
@@ -106,9 +129,17 @@ async def build(
         http=http,
         poller=poller,
         outbox=outbox,
-        commands=Commands(store=store, matcher=matcher, clock=clock),
+        commands=Commands(
+            store=store,
+            matcher=matcher,
+            clock=clock,
+            probe=FeedProbe(guarded),
+            limits=config.chats,
+        ),
         adapters=by_platform,
-        schedule=PollSchedule(poller.poll),
+        schedule=PollSchedule(due.run_due, tick_seconds=config.polling.tick_seconds),
+        due=due,
+        notices=notices,
     )
 
 

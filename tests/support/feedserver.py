@@ -56,6 +56,8 @@ class FeedServer:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._last_stamp = 0.0
+        self._in_flight = 0
+        self.max_in_flight = 0  # the most requests this server was answering at one moment
         self._httpd = _Server(("127.0.0.1", 0), _make_handler(self))
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -176,6 +178,16 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
         timeout = 5  # a client that connects and says nothing cannot hold up close()
 
         def do_GET(self) -> None:
+            with server._lock:
+                server._in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server._in_flight)
+            try:
+                self._get()
+            finally:
+                with server._lock:
+                    server._in_flight -= 1
+
+        def _get(self) -> None:
             key, route = server._route_for(self.path)
             headers = {k.lower(): v for k, v in self.headers.items()}
             if route is None:
