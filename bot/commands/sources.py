@@ -52,6 +52,16 @@ async def _add(self: Commands, msg: Incoming, feed: FoundFeed) -> Reply:
     return Reply(f"This chat already has “{feed.title}”. /sources lists your sources.")
 
 
+async def _full(self: Commands, msg: Incoming) -> Reply | None:
+    count = len(await self._store.chat_sources(msg.chat))
+    if count < self.limits.max_sources:
+        return None
+    return Reply(
+        f"This chat already has {count} sources, the most allowed. "
+        "Remove one with /removesource first."
+    )
+
+
 @command("addsource", admin=True)
 async def _addsource(self: Commands, msg: Incoming, args: str) -> Reply:
     """/addsource URL
@@ -60,18 +70,15 @@ async def _addsource(self: Commands, msg: Incoming, args: str) -> Reply:
         return Reply("Give the address of a feed or a news site, e.g. /addsource example.com")
     if self._probe is None:
         return Reply("Adding sources is switched off on this bot.")
-    own = await self._store.chat_sources(msg.chat)
-    if len(own) >= self.limits.max_sources:
-        return Reply(
-            f"This chat already has {len(own)} sources, the most allowed. "
-            "Remove one with /removesource first."
-        )
+    full = await _full(self, msg)
     if args.isdigit():
         offered = self.offers.get(msg.chat, ())
         if not offered:
             return Reply("There is no list of feeds to pick from. Send /addsource URL first.")
         if not 1 <= int(args) <= len(offered):
             return Reply(f"Pick a number from 1 to {len(offered)}.")
+        if full is not None:
+            return full
         del self.offers[msg.chat]
         return await _add(self, msg, offered[int(args) - 1])
     url = tidy_url(args)
@@ -80,6 +87,8 @@ async def _addsource(self: Commands, msg: Incoming, args: str) -> Reply:
         return Reply(f"Can't add that: {problem}.")
     if any(s.url == url for s in await self._store.operator_sources()):
         return Reply("I already watch that source for everyone; /sources lists them.")
+    if full is not None:
+        return full  # checked before fetching anything
     try:
         found = await self._probe.probe(url)
     except SourceError as e:
