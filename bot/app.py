@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -24,6 +24,7 @@ from bot.match.phrase import PhraseMatcher
 from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
 from bot.sources.discover import FeedProbe
 from bot.sources.due import DuePolls
+from bot.sources.policy import PollingPolicy
 from bot.sources.schedule import PollSchedule
 from bot.sources.trust import untrusted_fetch
 from bot.store.database import SqlStore, open_store
@@ -33,6 +34,19 @@ log = logging.getLogger(__name__)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def effective_polling(config: Config) -> PollingPolicy:
+    """The demo feed is in-process and publishes every few seconds: poll it that often."""
+    if config.sources:
+        return config.polling
+    policy = config.polling
+    return replace(
+        policy,
+        min_interval=min(policy.min_interval, DEMO_INTERVAL),
+        tick_seconds=min(policy.tick_seconds, DEMO_INTERVAL),
+        slow_down=1.0,
+    )
 
 
 def effective_sources(config: Config) -> tuple[SourceConfig, ...]:
@@ -102,6 +116,7 @@ async def build(
     demo_clock: Callable[[], float] | None = None,
 ) -> NewsBot:
     sources = effective_sources(config)
+    polling = effective_polling(config)
     store = await open_store(config.database_url)
     demo = DemoTransport(demo_clock) if demo_clock else DemoTransport()
     http = make_client(mounts={"demo://": demo})
@@ -109,7 +124,7 @@ async def build(
     outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
     notices = Notices(store=store, adapters=by_platform, clock=clock)
     matcher = PhraseMatcher()
-    fetcher = Fetcher(http, user_agent=config.polling.user_agent)
+    fetcher = Fetcher(http, user_agent=polling.user_agent)
     guarded = untrusted_fetch(fetcher)
     poller = Poller(
         fetcher=fetcher,
@@ -119,9 +134,7 @@ async def build(
         on_alerts=outbox.wake,
         fetch_untrusted=guarded,
     )
-    due = DuePolls(
-        store=store, poller=poller, policy=config.polling, clock=clock, on_notices=notices.wake
-    )
+    due = DuePolls(store=store, poller=poller, policy=polling, clock=clock, on_notices=notices.wake)
     return NewsBot(
         config=config,
         sources=sources,
@@ -137,7 +150,7 @@ async def build(
             limits=config.chats,
         ),
         adapters=by_platform,
-        schedule=PollSchedule(due.run_due, tick_seconds=config.polling.tick_seconds),
+        schedule=PollSchedule(due.run_due, tick_seconds=polling.tick_seconds),
         due=due,
         notices=notices,
     )
