@@ -228,6 +228,11 @@ async def test_a_chat_added_source_alerts_only_the_chats_that_added_it(
     assert second.new_articles == 1 and second.alerts_queued == 1
     claimed = await store.claim_alerts(10, now=clock(), lease_seconds=60)
     assert [a.chat for a in claimed] == [CHAT]
+    # /latest keeps to the same rule.
+    mine = await commands.handle(Incoming(CHAT, "/latest peacekeepers"))
+    assert [m.title for m in mine.stories] == [PEACEKEEPERS.title]
+    theirs = await commands.handle(Incoming(OTHER, "/latest peacekeepers"))
+    assert theirs.stories == () and "No stored stories" in theirs.text
 
 
 async def test_without_a_guarded_fetch_untrusted_sources_are_not_fetched(

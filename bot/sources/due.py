@@ -53,7 +53,15 @@ class DuePolls:
 
     async def _poll(self, source: DueSource) -> PollOutcome:
         async with self._gate.slot(source.url):
-            outcome = await self._poller.poll(source.url, source.name, untrusted=not source.trusted)
+            try:
+                outcome = await self._poller.poll(
+                    source.url, source.name, untrusted=not source.trusted
+                )
+            except Exception:
+                # A bug tripped by one feed's content must not stop the others: it counts as a
+                # failed poll, so the source backs off and is parked in the end.
+                log.exception("source %s: poll failed unexpectedly", source.url)
+                outcome = PollOutcome(source.url, error="internal error while reading the feed")
         await self._reschedule(source, outcome)
         return outcome
 

@@ -92,9 +92,11 @@ class SqlStore:
                 at=at,
             )
 
-    async def recent_articles(self, limit: int) -> list[Article]:
+    async def recent_articles(
+        self, limit: int, *, chat: ChatAddress | None = None
+    ) -> list[Article]:
         async with self._engine.begin() as connection:
-            return await feeds.recent_articles(connection, limit)
+            return await feeds.recent_articles(connection, limit, chat=chat)
 
     # --- chat-added sources and the poll schedule ---
     async def add_chat_source(

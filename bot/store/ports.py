@@ -82,8 +82,11 @@ class Store(Protocol):
         anywhere leaves either all of it or none of it."""
         ...
 
-    async def recent_articles(self, limit: int) -> list[Article]:
-        """Newest first, by published time."""
+    async def recent_articles(
+        self, limit: int, *, chat: ChatAddress | None = None
+    ) -> list[Article]:
+        """Newest first, by published time. With `chat`: only stories that chat may see (from
+        operator sources or its own chat-added ones)."""
         ...
 
     # --- chat-added sources and the poll schedule ---
