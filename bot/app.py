@@ -24,6 +24,7 @@ from bot.match.phrase import PhraseMatcher
 from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
 from bot.sources.discover import FeedProbe
 from bot.sources.due import DuePolls
+from bot.sources.hosts import HostGate, gated
 from bot.sources.policy import PollingPolicy
 from bot.sources.schedule import PollSchedule
 from bot.sources.trust import untrusted_fetch
@@ -134,7 +135,15 @@ async def build(
         on_alerts=outbox.wake,
         fetch_untrusted=guarded,
     )
-    due = DuePolls(store=store, poller=poller, policy=polling, clock=clock, on_notices=notices.wake)
+    gate = HostGate(polling.per_host)  # shared by polls and /addsource discovery
+    due = DuePolls(
+        store=store,
+        poller=poller,
+        policy=polling,
+        clock=clock,
+        on_notices=notices.wake,
+        gate=gate,
+    )
     return NewsBot(
         config=config,
         sources=sources,
@@ -146,7 +155,7 @@ async def build(
             store=store,
             matcher=matcher,
             clock=clock,
-            probe=FeedProbe(guarded),
+            probe=FeedProbe(gated(guarded, gate)),
             limits=config.chats,
         ),
         adapters=by_platform,

@@ -7,6 +7,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+from bot.ingest.fetch import FetchResult
+from bot.ingest.poll import ConditionalFetch
+
 
 def host_of(url: str) -> str:
     try:
@@ -34,3 +37,15 @@ class HostGate:
             self._users[host] -= 1
             if self._users[host] == 0:
                 del self._users[host], self._slots[host]
+
+
+def gated(fetch: ConditionalFetch, gate: HostGate) -> ConditionalFetch:
+    """`fetch` that waits for its host's slot: feed discovery shares the pollers' per-host limit."""
+
+    async def fetch_in_turn(
+        url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        async with gate.slot(url):
+            return await fetch(url, etag=etag, last_modified=last_modified)
+
+    return fetch_in_turn
