@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -14,6 +14,7 @@ import httpx
 from bot.adapters.base import ChatAdapter
 from bot.commands.core import Commands
 from bot.config import Config, SourceConfig
+from bot.delivery.notices import Notices
 from bot.delivery.outbox import Outbox
 from bot.domain import SourceInfo
 from bot.health import beat_forever, heartbeat_path
@@ -21,7 +22,12 @@ from bot.ingest.fetch import Fetcher, make_client
 from bot.ingest.poll import Poller, PollOutcome
 from bot.match.phrase import PhraseMatcher
 from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
+from bot.sources.discover import FeedProbe
+from bot.sources.due import DuePolls
+from bot.sources.hosts import HostGate, gated
+from bot.sources.policy import PollingPolicy
 from bot.sources.schedule import PollSchedule
+from bot.sources.trust import untrusted_fetch
 from bot.store.database import SqlStore, open_store
 
 log = logging.getLogger(__name__)
@@ -29,6 +35,19 @@ log = logging.getLogger(__name__)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def effective_polling(config: Config) -> PollingPolicy:
+    """The demo feed is in-process and publishes every few seconds: poll it that often."""
+    if config.sources:
+        return config.polling
+    policy = config.polling
+    return replace(
+        policy,
+        min_interval=min(policy.min_interval, DEMO_INTERVAL),
+        tick_seconds=min(policy.tick_seconds, DEMO_INTERVAL),
+        slow_down=1.0,
+    )
 
 
 def effective_sources(config: Config) -> tuple[SourceConfig, ...]:
@@ -51,6 +70,8 @@ class NewsBot:
     commands: Commands
     adapters: Mapping[str, ChatAdapter]
     schedule: PollSchedule
+    due: DuePolls
+    notices: Notices
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, schedule: bool = True) -> None:
@@ -63,12 +84,18 @@ class NewsBot:
             beat_forever(heartbeat_path(self.config.data_dir), lambda: not delivery.done()),
             name="heartbeat",
         )
-        self._tasks = [delivery, heartbeat]
+        notices = asyncio.create_task(self.notices.run(), name="notices")
+        self._tasks = [delivery, heartbeat, notices]
         if schedule:
-            self.schedule.start(self.sources)
+            self.schedule.start()
 
     async def poll_all(self) -> list[PollOutcome]:
+        """Poll every configured source now, outside the schedule (tests and `check` use it)."""
         return [await self.poller.poll(s.url, s.name) for s in self.sources]
+
+    async def poll_due(self) -> list[PollOutcome]:
+        """One round of the scheduled job: poll the sources that are due and reschedule them."""
+        return await self.due.run_due()
 
     async def stop(self) -> None:
         self.schedule.stop()
@@ -90,14 +117,32 @@ async def build(
     demo_clock: Callable[[], float] | None = None,
 ) -> NewsBot:
     sources = effective_sources(config)
+    polling = effective_polling(config)
     store = await open_store(config.database_url)
     demo = DemoTransport(demo_clock) if demo_clock else DemoTransport()
     http = make_client(mounts={"demo://": demo})
     by_platform = {a.platform: a for a in adapters}
     outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
+    notices = Notices(store=store, adapters=by_platform, clock=clock)
     matcher = PhraseMatcher()
+    fetcher = Fetcher(http, user_agent=polling.user_agent)
+    guarded = untrusted_fetch(fetcher)
     poller = Poller(
-        fetcher=Fetcher(http), store=store, matcher=matcher, clock=clock, on_alerts=outbox.wake
+        fetcher=fetcher,
+        store=store,
+        matcher=matcher,
+        clock=clock,
+        on_alerts=outbox.wake,
+        fetch_untrusted=guarded,
+    )
+    gate = HostGate(polling.per_host)  # shared by polls and /addsource discovery
+    due = DuePolls(
+        store=store,
+        poller=poller,
+        policy=polling,
+        clock=clock,
+        on_notices=notices.wake,
+        gate=gate,
     )
     return NewsBot(
         config=config,
@@ -106,9 +151,17 @@ async def build(
         http=http,
         poller=poller,
         outbox=outbox,
-        commands=Commands(store=store, matcher=matcher, clock=clock),
+        commands=Commands(
+            store=store,
+            matcher=matcher,
+            clock=clock,
+            probe=FeedProbe(gated(guarded, gate)),
+            limits=config.chats,
+        ),
         adapters=by_platform,
-        schedule=PollSchedule(poller.poll),
+        schedule=PollSchedule(due.run_due, tick_seconds=polling.tick_seconds),
+        due=due,
+        notices=notices,
     )
 
 

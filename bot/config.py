@@ -10,17 +10,20 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from bot.commands.limits import ChatLimits
 from bot.delivery.policy import DeliveryPolicy
 from bot.errors import ConfigError
+from bot.sources.policy import PollingPolicy
 
 ENV_CONFIG = "NEWSBOT_CONFIG"
 ENV_DATA_DIR = "NEWSBOT_DATA_DIR"
@@ -43,7 +46,7 @@ ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg
 _BARE_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 _SECRET_WORDS = ("token", "secret", "password")
 
-_TOP_KEYS = ("database_url", "log_level", "delivery", "sources")
+_TOP_KEYS = ("database_url", "log_level", "delivery", "sources", "polling", "chats")
 _SOURCE_KEYS = ("url", "name", "interval")
 _DELIVERY_KEYS = (
     "batch",
@@ -72,6 +75,8 @@ class Config:
     log_level: str = "INFO"
     sources: tuple[SourceConfig, ...] = ()
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    polling: PollingPolicy = field(default_factory=PollingPolicy)
+    chats: ChatLimits = field(default_factory=ChatLimits)
     demo: bool = True  # no sources configured: the composition root adds the bundled demo feed
     data_dir: Path = DEFAULT_DATA_DIR
     config_path: Path | None = None  # the file that was read, if any
@@ -96,6 +101,8 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
         log_level=_log_level(raw, env),
         sources=sources,
         delivery=_delivery(raw.get("delivery", {})),
+        polling=_polling(raw.get("polling", {})),
+        chats=_chats(raw.get("chats", {})),
         demo=not sources,
         data_dir=data_dir,
         config_path=file_path,
@@ -311,4 +318,81 @@ def _delivery(value: object) -> DeliveryPolicy:
         retry_base_seconds=seconds("retry_base_seconds", defaults.retry_base_seconds),
         retry_max_seconds=seconds("retry_max_seconds", defaults.retry_max_seconds),
         poll_seconds=seconds("poll_seconds", defaults.poll_seconds),
+    )
+
+
+_POLLING_SECONDS = (
+    "tick_seconds",
+    "min_interval",
+    "max_interval",
+    "backoff_base",
+    "backoff_max",
+    "max_retry_after",
+    "park_after",
+)
+_POLLING_KEYS = ("contact_url", "per_host", "slow_down", "jitter", "gone_after", *_POLLING_SECONDS)
+_CHATS_KEYS = (
+    "max_sources",
+    "source_interval",
+    "max_command_length",
+    "commands_per_user",
+    "command_seconds",
+)
+
+
+def _polling(value: object) -> PollingPolicy:
+    table = _table(value, "polling")
+    _check_keys(table, _POLLING_KEYS, "polling")
+    defaults = PollingPolicy()
+    values: dict[str, Any] = {}
+    for key in _POLLING_SECONDS:
+        if key in table:
+            values[key] = _seconds(table[key], f"polling.{key}")
+    for key in ("per_host", "gone_after"):
+        if key in table:
+            values[key] = _count(table[key], f"polling.{key}")
+    if "contact_url" in table:
+        contact = _string(table["contact_url"], "polling.contact_url")
+        if urlsplit(contact).scheme.lower() not in ("http", "https", "mailto"):
+            raise ConfigError(
+                "polling.contact_url", f"must be an http(s) or mailto: URL, got {contact!r}"
+            )
+        if any(c in contact for c in "()\r\n"):
+            raise ConfigError("polling.contact_url", "must not contain parentheses or line breaks")
+        values["contact_url"] = contact
+    if "slow_down" in table:
+        slow = _seconds(table["slow_down"], "polling.slow_down")
+        if slow < 1:
+            raise ConfigError("polling.slow_down", f"must be at least 1, got {slow:g}")
+        values["slow_down"] = slow
+    if "jitter" in table:
+        jitter = table["jitter"]
+        if isinstance(jitter, bool) or not isinstance(jitter, int | float) or not 0 <= jitter < 1:
+            raise ConfigError(
+                "polling.jitter", f"must be a fraction from 0 to below 1, got {jitter!r}"
+            )
+        values["jitter"] = float(jitter)
+    policy = replace(defaults, **values)
+    if policy.min_interval > policy.max_interval:
+        raise ConfigError("polling.min_interval", "must not be larger than polling.max_interval")
+    return policy
+
+
+def _chats(value: object) -> ChatLimits:
+    table = _table(value, "chats")
+    _check_keys(table, _CHATS_KEYS, "chats")
+    defaults = ChatLimits()
+
+    def seconds(key: str, default: float) -> float:
+        return _seconds(table[key], f"chats.{key}") if key in table else default
+
+    def count(key: str, default: int) -> int:
+        return _count(table[key], f"chats.{key}") if key in table else default
+
+    return ChatLimits(
+        max_sources=count("max_sources", defaults.max_sources),
+        source_interval=seconds("source_interval", defaults.source_interval),
+        max_command_length=count("max_command_length", defaults.max_command_length),
+        commands_per_user=count("commands_per_user", defaults.commands_per_user),
+        command_seconds=seconds("command_seconds", defaults.command_seconds),
     )

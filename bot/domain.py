@@ -66,6 +66,52 @@ class SourceInfo:
     interval: float
     last_polled: datetime | None = None
     last_error: str | None = None
+    configured: bool = True  # from the operator's config; False: only chats added it
+    parked: str | None = None  # why polling stopped, if it did
+    next_poll: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    """A source's stored schedule state: what the next-poll decision starts from."""
+
+    interval: float  # the configured (base) interval
+    current_interval: float | None = None  # the adaptive one; None before the first success
+    failures: int = 0  # failed polls in a row
+    failing_since: datetime | None = None
+    gone_count: int = 0  # 404/410 answers in a row
+
+
+@dataclass(frozen=True, slots=True)
+class DueSource:
+    """A source whose next poll time has come. `trusted`: the operator configured it."""
+
+    url: str
+    name: str
+    trusted: bool
+    state: PollState
+
+
+@dataclass(frozen=True, slots=True)
+class NextPoll:
+    """The decision after one poll. `parked` set means: stop polling it and tell its chats."""
+
+    next_poll_at: datetime
+    current_interval: float | None
+    failures: int
+    failing_since: datetime | None
+    gone_count: int
+    parked: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A plain-text message from the bot itself to one chat, claimed for sending."""
+
+    id: int
+    chat: ChatAddress
+    text: str
+    attempts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +158,11 @@ class Rate:
 
     count: int
     seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class FoundFeed:
+    """A feed found at (or linked from) an address a chat gave to /addsource."""
+
+    url: str
+    title: str

@@ -63,7 +63,8 @@ class TerminalChat:
                 except Exception:
                     log.exception("chat %s: command failed: %r", LOCAL_CHAT, line)
                     reply = Reply("Sorry, something went wrong with that command.")
-                self._write(render_reply(reply))
+                if reply.text or reply.stories:  # an empty reply means: say nothing
+                    self._write(render_reply(reply))
         finally:
             self.closed.set()
 

@@ -13,8 +13,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.alerts.compose import compose_alert
+from bot.commands.limits import ChatLimits, UserRateLimit
 from bot.commands.parse import parse_command_line
-from bot.domain import AlertAction, AlertMessage, Article, ChatAddress, SourceInfo, Subscription
+from bot.domain import (
+    AlertAction,
+    AlertMessage,
+    Article,
+    ChatAddress,
+    FoundFeed,
+    SourceInfo,
+    Subscription,
+)
 from bot.errors import TopicError
 from bot.match.base import Document, Matcher, Query
 
@@ -35,8 +44,23 @@ class CommandStore(Protocol):
         self, chat: ChatAddress, paused: bool, *, reason: str = ""
     ) -> None: ...
     async def move_chat(self, old: ChatAddress, new: ChatAddress) -> None: ...
-    async def recent_articles(self, limit: int) -> list[Article]: ...
+    async def recent_articles(
+        self, limit: int, *, chat: ChatAddress | None = None
+    ) -> list[Article]: ...
     async def list_sources(self) -> list[SourceInfo]: ...
+    async def operator_sources(self) -> list[SourceInfo]: ...
+    async def chat_sources(self, chat: ChatAddress) -> list[SourceInfo]: ...
+    async def add_chat_source(
+        self, chat: ChatAddress, url: str, name: str, interval: float, *, at: datetime
+    ) -> bool: ...
+    async def remove_chat_source(self, chat: ChatAddress, url: str) -> bool: ...
+
+
+class SourceProbe(Protocol):
+    """Finds the feeds at an address a chat gave (it may be a feed, or a page linking to some).
+    Raises SourceError, with a reason a person can read, when the address cannot be read."""
+
+    async def probe(self, url: str) -> list[FoundFeed]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +99,8 @@ class CommandSpec:
 _REGISTRY: dict[str, CommandSpec] = {}
 
 ADMINS_ONLY = "Sorry, in a group only its administrators can change what I send here."
+TOO_FAST = "You are sending commands too fast. I'll answer again in a minute."
+DEFAULT_LIMITS = ChatLimits()
 
 
 def command(name: str, *, admin: bool = False) -> Callable[[Handler], Handler]:
@@ -111,12 +137,36 @@ class Commands:
         store: CommandStore,
         matcher: Matcher,
         clock: Callable[[], datetime] = _utcnow,
+        probe: SourceProbe | None = None,
+        limits: ChatLimits = DEFAULT_LIMITS,
     ) -> None:
         self._store = store
         self._matcher = matcher
         self._clock = clock
+        self._probe = probe  # None: /addsource is switched off
+        self._limits = limits
+        self._flood = UserRateLimit(limits.commands_per_user, limits.command_seconds)
+        # Feeds /addsource found and offered, per chat, until the chat picks one by number.
+        self.offers: dict[ChatAddress, tuple[FoundFeed, ...]] = {}
+
+    @property
+    def limits(self) -> ChatLimits:
+        return self._limits
 
     async def handle(self, msg: Incoming) -> Reply:
+        """An empty Reply text means: send nothing back (a user flooding the bot is ignored)."""
+        if msg.user is not None:
+            allowed, first_refusal = self._flood.allow(msg.user, self._clock().timestamp())
+            if not allowed:
+                log.info("chat %s: user %s is flooding; ignored", msg.chat, msg.user)
+                return Reply(TOO_FAST if first_refusal else "")
+        if len(msg.text) > self._limits.max_command_length:
+            return Reply(
+                f"That message is too long for a command "
+                f"(at most {self._limits.max_command_length} characters)."
+            )
+        if any(ord(c) < 32 and c not in "\t\n\r" for c in msg.text) or "\x7f" in msg.text:
+            return Reply("That message has control characters in it; please type it again.")
         log.info("chat %s: %s", msg.chat, msg.text.strip()[:200])
         line = parse_command_line(msg.text)
         if line is None:
@@ -249,7 +299,7 @@ async def _latest(self: Commands, msg: Incoming, args: str) -> Reply:
     index = self._matcher.index(queries)
     topic_of = {qid: q.text for qid, q in queries}
     found: list[AlertMessage] = []
-    for article in await self._store.recent_articles(LATEST_SCAN):
+    for article in await self._store.recent_articles(LATEST_SCAN, chat=msg.chat):
         hits = index.match(Document(article.title, article.summary))
         if hits:
             terms = tuple(t for h in hits for t in h.terms)
@@ -260,26 +310,3 @@ async def _latest(self: Commands, msg: Incoming, args: str) -> Reply:
     if not found:
         return Reply(f"No stored stories about {what} yet.")
     return Reply(f"Latest stories about {what}:", stories=tuple(found))
-
-
-@command("sources")
-async def _sources(self: Commands, msg: Incoming, args: str) -> Reply:
-    """/sources
-    List the news sources I watch."""
-    sources = await self._store.list_sources()
-    if not sources:
-        return Reply("No sources are configured.")
-    lines = [f"• {s.name} — {s.url} (every {s.interval:g} s){_status(s)}" for s in sources]
-    return Reply("Sources:\n" + "\n".join(lines))
-
-
-def _status(source: SourceInfo) -> str:
-    if source.last_error:
-        return f" — last poll failed: {source.last_error}"
-    if source.last_polled:
-        return f" — last polled {_ago(source.last_polled)}"
-    return " — not polled yet"
-
-
-def _ago(when: datetime) -> str:
-    return when.strftime("%Y-%m-%d %H:%M UTC")

@@ -21,6 +21,7 @@ import httpx
 
 from bot import __version__
 from bot.errors import FetchError
+from bot.ingest.retry_after import parse_retry_after
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_TIMEOUT = 20.0
@@ -126,7 +127,8 @@ class Fetcher:
                 last_modified=response.headers.get("Last-Modified") or last_modified,
             )
         if status >= 300:
-            raise FetchError(url, _status_reason(response), status=status)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise FetchError(url, _status_reason(response), status=status, retry_after=retry_after)
         return FetchResult(
             url=final_url,
             status=status,

@@ -10,10 +10,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from bot.domain import Article, Subscription
-from bot.errors import SourceError, TopicError
-from bot.ingest.fetch import Fetcher, read_local
+from bot.errors import FetchError, SourceError, TopicError
+from bot.ingest.fetch import Fetcher, FetchResult, read_local
 from bot.ingest.normalise import to_article
 from bot.ingest.parse import parse_feed
 from bot.match.base import Document, Matcher, Query
@@ -29,6 +30,16 @@ class PollOutcome:
     new_articles: int = 0
     alerts_queued: int = 0
     error: str | None = None
+    status: int | None = None  # the HTTP status of a failed fetch, if it got that far
+    retry_after: float | None = None  # what the server asked for (429/503 Retry-After)
+
+
+class ConditionalFetch(Protocol):
+    """How a source is fetched; chat-added (untrusted) sources go through the guarded one."""
+
+    async def __call__(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult: ...
 
 
 class Poller:
@@ -40,25 +51,37 @@ class Poller:
         matcher: Matcher,
         clock: Callable[[], datetime],
         on_alerts: Callable[[], None] = lambda: None,
+        fetch_untrusted: ConditionalFetch | None = None,
     ) -> None:
         self._fetcher = fetcher
+        # Without a guarded fetch, untrusted sources are refused rather than fetched unguarded.
+        self._fetch_untrusted = fetch_untrusted
         self._store = store
         self._matcher = matcher
         self._clock = clock
         self._on_alerts = on_alerts  # wakes delivery when something was queued
 
-    async def poll(self, url: str, name: str) -> PollOutcome:
-        """Never raises for a bad source: the error is logged and recorded on the source."""
+    async def poll(self, url: str, name: str, *, untrusted: bool = False) -> PollOutcome:
+        """Never raises for a bad source: the error is logged and recorded on the source.
+        `untrusted` (a source a chat added): fetched only through `fetch_untrusted`."""
         try:
-            return await self._poll(url, name)
+            return await self._poll(url, name, untrusted)
         except SourceError as e:
             log.warning("source %s: %s", url, e.reason)
             await self._store.record_poll_error(url, e.reason, at=self._clock())
+            if isinstance(e, FetchError):
+                return PollOutcome(url, error=e.reason, status=e.status, retry_after=e.retry_after)
             return PollOutcome(url, error=e.reason)
 
-    async def _poll(self, url: str, name: str) -> PollOutcome:
+    async def _poll(self, url: str, name: str, untrusted: bool) -> PollOutcome:
         state = await self._store.source_state(url)
-        if _is_local(url):
+        if untrusted:
+            if self._fetch_untrusted is None:
+                raise FetchError(url, "no guarded fetcher for sources added in chat")
+            fetched = await self._fetch_untrusted(
+                url, etag=state.etag, last_modified=state.last_modified
+            )
+        elif _is_local(url):
             fetched = read_local(url)
         else:
             fetched = await self._fetcher.fetch(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import ChatAddress, Subscription
 from bot.store.outbox import drop_pending
 from bot.store.rows import chat_address, ensure_chat, find_chat_id, insert_for, thread_value
-from bot.store.tables import alerts, chats, subscriptions
+from bot.store.tables import alerts, chat_sources, chats, notices, subscriptions
 
 
 async def subscribe(connection: AsyncConnection, chat: ChatAddress, topic: str, key: str) -> bool:
@@ -135,7 +135,13 @@ async def move_chat(connection: AsyncConnection, old: ChatAddress, new: ChatAddr
             .values(platform=new.platform, chat=new.chat, thread=thread_value(new))
         )
         return
-    for table, unique in ((subscriptions, subscriptions.c.key), (alerts, alerts.c.article_id)):
+    moving = (
+        (subscriptions, subscriptions.c.key),
+        (alerts, alerts.c.article_id),
+        (chat_sources, chat_sources.c.source_id),
+        (notices, notices.c.key),
+    )
+    for table, unique in moving:
         taken = select(unique).where(table.c.chat_id == new_id)
         await connection.execute(
             update(table)

@@ -11,8 +11,17 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain import Article, ChatAddress, PendingAlert, SourceInfo, Subscription
-from bot.store import chats, feeds, outbox
+from bot.domain import (
+    Article,
+    ChatAddress,
+    DueSource,
+    NextPoll,
+    Notice,
+    PendingAlert,
+    SourceInfo,
+    Subscription,
+)
+from bot.store import chats, feeds, notices, outbox, sourcing
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade_to_head
 from bot.store.ports import AlertPlanner, IngestResult, SourceState, Store
@@ -83,9 +92,71 @@ class SqlStore:
                 at=at,
             )
 
-    async def recent_articles(self, limit: int) -> list[Article]:
+    async def recent_articles(
+        self, limit: int, *, chat: ChatAddress | None = None
+    ) -> list[Article]:
         async with self._engine.begin() as connection:
-            return await feeds.recent_articles(connection, limit)
+            return await feeds.recent_articles(connection, limit, chat=chat)
+
+    # --- chat-added sources and the poll schedule ---
+    async def add_chat_source(
+        self, chat: ChatAddress, url: str, name: str, interval: float, *, at: datetime
+    ) -> bool:
+        async with self._engine.begin() as connection:
+            return await sourcing.add_chat_source(connection, chat, url, name, interval, at=at)
+
+    async def remove_chat_source(self, chat: ChatAddress, url: str) -> bool:
+        async with self._engine.begin() as connection:
+            return await sourcing.remove_chat_source(connection, chat, url)
+
+    async def chat_sources(self, chat: ChatAddress) -> list[SourceInfo]:
+        async with self._engine.begin() as connection:
+            return await sourcing.chat_source_list(connection, chat)
+
+    async def operator_sources(self) -> list[SourceInfo]:
+        async with self._engine.begin() as connection:
+            return await sourcing.operator_sources(connection)
+
+    async def claim_due_sources(
+        self, now: datetime, limit: int, *, lease_seconds: float
+    ) -> list[DueSource]:
+        async with self._engine.begin() as connection:
+            return await sourcing.claim_due_sources(
+                connection, now, limit, lease_seconds=lease_seconds
+            )
+
+    async def record_schedule(self, url: str, decision: NextPoll) -> None:
+        async with self._engine.begin() as connection:
+            await sourcing.record_schedule(connection, url, decision)
+
+    async def park_source(self, url: str, reason: str, *, at: datetime) -> list[ChatAddress]:
+        async with self._engine.begin() as connection:
+            return await sourcing.park_source(connection, url, reason, at=at)
+
+    # --- notices ---
+    async def claim_notices(
+        self, limit: int, *, now: datetime, lease_seconds: float
+    ) -> list[Notice]:
+        async with self._engine.begin() as connection:
+            return await notices.claim_notices(
+                connection, limit, now=now, lease_seconds=lease_seconds
+            )
+
+    async def notice_sent(self, notice_id: int, *, at: datetime) -> None:
+        async with self._engine.begin() as connection:
+            await notices.notice_sent(connection, notice_id, at=at)
+
+    async def notice_retry(self, notice_id: int, *, not_before: datetime, error: str) -> None:
+        async with self._engine.begin() as connection:
+            await notices.notice_retry(connection, notice_id, not_before=not_before, error=error)
+
+    async def notice_given_up(self, notice_id: int, *, at: datetime, error: str) -> None:
+        async with self._engine.begin() as connection:
+            await notices.notice_given_up(connection, notice_id, at=at, error=error)
+
+    async def unsent_notices(self) -> list[tuple[str, str]]:
+        async with self._engine.begin() as connection:
+            return await notices.unsent_notices(connection)
 
     # --- chats and subscriptions ---
     async def subscribe(self, chat: ChatAddress, topic: str, key: str) -> bool:

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import Article, SourceInfo
+from bot.domain import Article, ChatAddress, SourceInfo
 from bot.store.ports import AlertPlanner, IngestResult, NewAlert, SourceState
 from bot.store.rows import article_from, insert_for, select_articles
+from bot.store.sourcing import audience, source_info, sync_configured, visible_to
 from bot.store.tables import alerts, articles, chats, sources, subscriptions
 
 # Used only when a poll result arrives for a source nobody registered with upsert_source.
@@ -31,8 +32,7 @@ async def upsert_source(connection: AsyncConnection, url: str, name: str, interv
 async def sync_sources(connection: AsyncConnection, watched: Sequence[SourceInfo]) -> None:
     for source in watched:
         await upsert_source(connection, source.url, source.name, source.interval)
-    urls = [s.url for s in watched]
-    await connection.execute(update(sources).where(sources.c.url.not_in(urls)).values(active=False))
+    await sync_configured(connection, [s.url for s in watched])
 
 
 async def source_state(connection: AsyncConnection, url: str) -> SourceState:
@@ -45,16 +45,7 @@ async def source_state(connection: AsyncConnection, url: str) -> SourceState:
 
 async def list_sources(connection: AsyncConnection) -> list[SourceInfo]:
     rows = await connection.execute(select(sources).where(sources.c.active).order_by(sources.c.id))
-    return [
-        SourceInfo(
-            url=row.url,
-            name=row.name,
-            interval=row.interval,
-            last_polled=row.last_polled_at,
-            last_error=row.last_error,
-        )
-        for row in rows
-    ]
+    return [source_info(row) for row in rows]
 
 
 async def record_poll_error(
@@ -66,8 +57,12 @@ async def record_poll_error(
     )
 
 
-async def recent_articles(connection: AsyncConnection, limit: int) -> list[Article]:
+async def recent_articles(
+    connection: AsyncConnection, limit: int, *, chat: ChatAddress | None = None
+) -> list[Article]:
     query = select_articles().order_by(articles.c.published_at.desc(), articles.c.id.desc())
+    if chat is not None:
+        query = query.where(visible_to(chat))
     return [article_from(row) for row in await connection.execute(query.limit(limit))]
 
 
@@ -165,6 +160,7 @@ async def _queue_alerts(
     article_id: int,
     planned: Sequence[NewAlert],
     at: datetime,
+    allowed: set[int] | None,
 ) -> int:
     known = await targets.get(p.subscription_id for p in planned)
     queued = 0
@@ -173,6 +169,8 @@ async def _queue_alerts(
         target = known[plan.subscription_id]
         if target is None or target.paused or target.chat_id in chats_done:
             continue
+        if allowed is not None and target.chat_id not in allowed:
+            continue  # a chat-added source alerts only the chats that added it
         if target.muted_until is not None and target.muted_until > at:
             continue
         chats_done.add(target.chat_id)
@@ -210,6 +208,7 @@ async def ingest(
     )
     seen = await _already_stored(connection, source_url, batch)
     targets = _Targets(connection)
+    allowed = await audience(connection, source_url)
     new: list[Article] = []
     queued = 0
     for article in batch:
@@ -234,7 +233,9 @@ async def ingest(
             continue
         new.append(article)
         if baselined:
-            queued += await _queue_alerts(connection, targets, article_id, plan_alerts(article), at)
+            queued += await _queue_alerts(
+                connection, targets, article_id, plan_alerts(article), at, allowed
+            )
     await connection.execute(
         update(sources)
         .where(sources.c.url == source_url)

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.domain import Article, ChatAddress, PendingAlert, SourceInfo, Subscription
+from bot.domain import (
+    Article,
+    ChatAddress,
+    DueSource,
+    NextPoll,
+    Notice,
+    PendingAlert,
+    SourceInfo,
+    Subscription,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +82,49 @@ class Store(Protocol):
         anywhere leaves either all of it or none of it."""
         ...
 
-    async def recent_articles(self, limit: int) -> list[Article]:
-        """Newest first, by published time."""
+    async def recent_articles(
+        self, limit: int, *, chat: ChatAddress | None = None
+    ) -> list[Article]:
+        """Newest first, by published time. With `chat`: only stories that chat may see (from
+        operator sources or its own chat-added ones)."""
         ...
+
+    # --- chat-added sources and the poll schedule ---
+    async def add_chat_source(
+        self, chat: ChatAddress, url: str, name: str, interval: float, *, at: datetime
+    ) -> bool:
+        """Link a source to the chat that added it (created untrusted if new, due at once; a
+        parked one is un-parked). True if the chat did not have it yet."""
+        ...
+
+    async def remove_chat_source(self, chat: ChatAddress, url: str) -> bool:
+        """Unlink it; a source no chat has and the operator did not configure stops being
+        polled."""
+        ...
+
+    async def chat_sources(self, chat: ChatAddress) -> list[SourceInfo]: ...
+    async def operator_sources(self) -> list[SourceInfo]: ...
+    async def claim_due_sources(
+        self, now: datetime, limit: int, *, lease_seconds: float
+    ) -> list[DueSource]:
+        """Active, unparked sources whose next poll is due (or never scheduled), most overdue
+        first; each is claimed by pushing its next poll `lease_seconds` ahead, so a second
+        scheduler does not poll it too and a crash mid-poll retries it after the lease."""
+        ...
+
+    async def record_schedule(self, url: str, decision: NextPoll) -> None: ...
+    async def park_source(self, url: str, reason: str, *, at: datetime) -> list[ChatAddress]:
+        """Stop polling it and, in the same transaction, queue one notice to each chat that
+        added it. Returns those chats."""
+        ...
+
+    # --- notices (plain-text messages from the bot, each sent once) ---
+    async def claim_notices(
+        self, limit: int, *, now: datetime, lease_seconds: float
+    ) -> list[Notice]: ...
+    async def notice_sent(self, notice_id: int, *, at: datetime) -> None: ...
+    async def notice_retry(self, notice_id: int, *, not_before: datetime, error: str) -> None: ...
+    async def notice_given_up(self, notice_id: int, *, at: datetime, error: str) -> None: ...
 
     # --- chats and subscriptions ---
     async def subscribe(self, chat: ChatAddress, topic: str, key: str) -> bool:

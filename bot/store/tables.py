@@ -86,6 +86,18 @@ sources = Table(
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("last_polled_at", UtcDateTime),
     Column("last_error", Text),
+    # True for a source in the operator's config (trusted); False for one only chats added, which
+    # is fetched through the guard and alerts only the chats that added it.
+    Column("configured", Boolean, nullable=False, server_default=true()),
+    # The schedule, kept here so that a restart neither forgets nor bursts: see bot.sources.due.
+    Column("next_poll_at", UtcDateTime, index=True),
+    Column("current_interval", Float),  # adaptive; NULL until the first successful poll
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("failing_since", UtcDateTime),
+    Column("gone_count", Integer, nullable=False, server_default="0"),  # 404/410s in a row
+    # A parked source is not polled until someone adds it again.
+    Column("parked_at", UtcDateTime),
+    Column("parked_reason", Text),
 )
 
 articles = Table(
@@ -164,4 +176,32 @@ alerts = Table(
     ),
     # The outbox worker's scan: pending rows, oldest first.
     Index("ix_alerts_status_created_at", "status", "created_at"),
+)
+
+chat_sources = Table(
+    "chat_sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("chat_id", "source_id", name="uq_chat_sources_chat_source"),
+)
+
+# Plain-text messages to a chat from the bot itself (a source of theirs was parked...), sent by
+# bot.delivery.notices. `key` makes each notice once-only per chat.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("not_before", UtcDateTime),  # also the lease while a sender holds it
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("sent_at", UtcDateTime),
+    Column("last_error", Text),
+    UniqueConstraint("chat_id", "key", name="uq_notices_chat_key"),
+    Index("ix_notices_sent_at_not_before", "sent_at", "not_before"),
 )

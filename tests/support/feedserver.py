@@ -56,6 +56,8 @@ class FeedServer:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._last_stamp = 0.0
+        self._in_flight = 0
+        self.max_in_flight = 0  # the most requests this server was answering at one moment
         self._httpd = _Server(("127.0.0.1", 0), _make_handler(self))
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -176,6 +178,24 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
         timeout = 5  # a client that connects and says nothing cannot hold up close()
 
         def do_GET(self) -> None:
+            with server._lock:
+                server._in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server._in_flight)
+            self._landed = False
+            try:
+                self._get()
+            finally:
+                self._land()
+
+        def _land(self) -> None:
+            # Called before the last byte goes out: the client may send its next request the
+            # moment it has it, and that must not look like an overlap.
+            if not self._landed:
+                self._landed = True
+                with server._lock:
+                    server._in_flight -= 1
+
+        def _get(self) -> None:
             key, route = server._route_for(self.path)
             headers = {k.lower(): v for k, v in self.headers.items()}
             if route is None:
@@ -202,6 +222,8 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             body: bytes,
             bytes_per_second: float | None = None,
         ) -> None:
+            if not body:
+                self._land()
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -210,6 +232,7 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             try:
                 if bytes_per_second is None:
+                    self._land()
                     self.wfile.write(body)
                 else:
                     self._trickle(body, bytes_per_second)
@@ -219,10 +242,13 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
         def _trickle(self, body: bytes, bytes_per_second: float) -> None:
             step = max(1, int(bytes_per_second / 10))
             for i in range(0, len(body), step):
+                last = i + step >= len(body)
+                if last:
+                    self._land()
                 self.wfile.write(body[i : i + step])
                 self.wfile.flush()
-                if server._closing.wait(step / bytes_per_second):
-                    return
+                if last or server._closing.wait(step / bytes_per_second):
+                    return  # no pause after the last byte: the request ends with it
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep test output clean
