@@ -165,3 +165,33 @@ alerts = Table(
     # The outbox worker's scan: pending rows, oldest first.
     Index("ix_alerts_status_created_at", "status", "created_at"),
 )
+
+# --- Slack (bot/adapters/slack): installs per workspace, and events already handled ---
+
+slack_installations = Table(
+    "slack_installations",
+    metadata,
+    # The team id, or the enterprise id for an org-wide install: whose token this is.
+    Column("workspace", Text, primary_key=True),
+    Column("enterprise_id", Text),
+    Column("team_id", Text),
+    Column("bot_token", Text),
+    Column("data", JSON, nullable=False),  # slack_sdk's Installation, as its to_dict() gives it
+    Column("installed_at", UtcDateTime, nullable=False),
+)
+
+# Slack resends an event it thinks failed (same event_id): the first delivery wins.
+slack_events = Table(
+    "slack_events",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("received_at", UtcDateTime, nullable=False, index=True),
+)
+
+# OAuth `state` values issued by /slack/install, each usable once before it expires.
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    metadata,
+    Column("state", Text, primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
