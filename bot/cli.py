@@ -10,11 +10,16 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import Config, load_config
 from bot.errors import ConfigError, TopicError
 from bot.health import MAX_AGE_SECONDS, heartbeat_path, is_fresh
+
+if TYPE_CHECKING:
+    from bot.adapters.base import ChatAdapter
+    from bot.adapters.slack import SlackChat
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -133,7 +138,11 @@ async def _serve(config: Config) -> None:
     from bot.app import build
 
     terminal = TerminalChat(stdin_lines(), print_line)
-    bot = await build(config, adapters=[terminal])
+    slack = _slack_adapter(config)
+    adapters: list[ChatAdapter] = [terminal] if slack is None else [terminal, slack]
+    bot = await build(config, adapters=adapters)
+    if slack is not None:
+        slack.use_database(bot.store.engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -153,3 +162,21 @@ async def _serve(config: Config) -> None:
         closed.cancel()
         stopped.cancel()
         await bot.stop()
+
+
+def _slack_adapter(config: Config) -> SlackChat | None:
+    if not config.slack_enabled:
+        return None
+    from bot.adapters.slack import SlackChat, SlackSettings
+
+    return SlackChat(
+        SlackSettings(
+            bot_token=config.slack_bot_token,
+            signing_secret=config.slack_signing_secret,
+            app_token=config.slack_app_token,
+            client_id=config.slack.client_id,
+            client_secret=config.slack_client_secret,
+            api_url=config.slack.api_url,
+            port=config.slack.port,
+        )
+    )

@@ -78,7 +78,9 @@ def _admin_check(client: AsyncWebClient, user: str | None) -> Callable[[], Await
         try:
             info = await client.users_info(user=user)
         except Exception:
-            log.warning("slack: users.info failed for %s; treating as not an admin", user)
+            log.warning(
+                "slack: users.info failed for %s; treating as not an admin", user, exc_info=True
+            )
             return False
         person = info.get("user") or {}
         return bool(person.get("is_admin") or person.get("is_owner"))
