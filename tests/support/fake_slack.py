@@ -9,6 +9,7 @@ fake too and record what the bot answered there.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -56,7 +57,8 @@ class Workspace:
 class FakeSlack:
     def __init__(self) -> None:
         self.tokens: dict[str, Workspace] = {}
-        self.calls: list[Call] = []
+        self.calls: list[Call] = []  # accepted calls
+        self.attempts: list[str] = []  # every method called, accepted or not
         self.responses: list[tuple[str, dict[str, Any]]] = []  # (response_url id, JSON body)
         self.oauth_codes: dict[str, tuple[str, str]] = {}  # code -> (team, bot token)
         self._trouble: dict[str, list[_Trouble]] = {}
@@ -144,6 +146,8 @@ class FakeSlack:
 
     def api(self, method: str, token: str, args: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         """Returns (status, headers, JSON body) for one Web API call."""
+        with self._lock:
+            self.attempts.append(method)
         if method == "oauth.v2.access":
             return self._oauth(args)
         workspace = self.tokens.get(token)
@@ -288,10 +292,8 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
         def log_message(self, format: str, *args: object) -> None:
             pass

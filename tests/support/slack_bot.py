@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,13 @@ async def wait_for(condition: Callable[[], bool], *, within: float = 5.0) -> Non
         # The effects come from the bot's own tasks and the fake's threads; poll for them.
         while not condition():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool]], *, within: float = 5.0) -> None:
+    """`wait_for` for conditions that read the database."""
+    async with asyncio.timeout(within):
+        while not await condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
 
 
 def slack_settings(fake: FakeSlack, **overrides: object) -> SlackSettings:
