@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -196,10 +197,16 @@ async def test_429_holds_only_that_channel(
 
         await wait_until(held)
         assert row is not None and not row.paused
+        assert row.hold_until > datetime.now(UTC) + timedelta(seconds=100)  # Retry-After: 120
+
+        async def settled() -> bool:
+            async with sb.bot.store.engine.begin() as connection:
+                statuses = (await connection.execute(select(alerts.c.status))).scalars().all()
+            return sorted(statuses) == ["pending", "sent"]  # C1's alert waits; it is not dropped
+
+        await wait_until(settled)
         assert fake_slack.posts("C1") == []
-        async with sb.bot.store.engine.begin() as connection:
-            statuses = (await connection.execute(select(alerts.c.status))).scalars().all()
-        assert sorted(statuses) == ["pending", "sent"]  # C1's alert waits; it is not dropped
+        assert fake_slack.attempts.count("chat.postMessage") == 2  # C1 is not retried meanwhile
 
 
 async def test_channel_errors_pause_that_channel_and_auth_errors_the_workspace(
