@@ -16,7 +16,7 @@ from tests.support.feedserver import FeedServer
 from tests.support.slack_bot import SECRET, running_slack_bot, wait_for, wait_until
 from tests.test_slack_delivery import ALERT
 
-# slack_sdk's oauth.v2.access still builds aiohttp.BasicAuth, which aiohttp 3.13 deprecates.
+# slack_sdk's oauth.v2.access still builds aiohttp.BasicAuth, which newer aiohttp deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 
 TEAM7 = "T7"
