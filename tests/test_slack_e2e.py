@@ -258,3 +258,23 @@ async def test_uninstall_removes_the_workspace_data(
 
         await wait_until(gone)
         assert [s.topic for s in await sb.bot.store.subscriptions(other_team)] == ["Odesa"]
+
+
+async def test_revoked_user_tokens_keep_the_workspace_a_revoked_bot_token_removes_it(
+    database_url: str, feed_server: FeedServer, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    async with running_slack_bot(database_url, feed_server, fake_slack, tmp_path) as sb:
+        await subscribed(sb, "Sumy Oblast", "C1")
+        users_only = {"type": "tokens_revoked", "tokens": {"oauth": ["UADMIN"]}}
+        assert (await sb.caller.event(users_only, event_id="EvR1")).status_code == 200
+        # Its listener was started before this command's; the topic is still followed.
+        _, name = await sb.caller.command("topics")
+        assert "Sumy Oblast" in await answer(fake_slack, name)
+
+        bot_token = {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}}
+        assert (await sb.caller.event(bot_token, event_id="EvR2")).status_code == 200
+
+        async def gone() -> bool:
+            return await chat_row(sb, "C1") is None
+
+        await wait_until(gone)

@@ -251,12 +251,12 @@ class SlackChat:
             len(paused),
         )
 
-    async def forget_workspace(self, team: str) -> None:
+    async def forget_workspace(self, team: str, why: str = "uninstalled the app") -> None:
         """The app was uninstalled (or its bot token revoked): drop everything of the workspace."""
         assert self._store is not None
         removed = await self._store.forget_workspace(team)
         self._clients.clear()
-        log.warning("slack: workspace %s uninstalled the app; removed its %d chats", team, removed)
+        log.warning("slack: workspace %s %s; removed its %d chats", team, why, removed)
 
     async def send_alert(self, chat: ChatAddress, alert: AlertMessage) -> str | None:
         data = await self._call(

@@ -68,7 +68,7 @@ class Bridge:
     port: Callable[[], ChatPort]
     store: Callable[[], SlackStore]
     clock: Callable[[], datetime]
-    forget_workspace: Callable[[str], Awaitable[None]]
+    forget_workspace: Callable[[str, str], Awaitable[None]]
 
 
 def _admin_check(client: AsyncWebClient, user: str | None) -> Callable[[], Awaitable[bool]]:
@@ -206,14 +206,14 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
     async def on_uninstalled(body: dict[str, Any]) -> None:
         team = str(body.get("team_id") or "")
         if team:
-            await bridge.forget_workspace(team)
+            await bridge.forget_workspace(team, "uninstalled the app")
 
     @app.event("tokens_revoked")
     async def on_tokens_revoked(event: dict[str, Any], body: dict[str, Any]) -> None:
         # Only the bot's token matters to us; users revoking their own tokens changes nothing.
         team = str(body.get("team_id") or "")
         if team and (event.get("tokens") or {}).get("bot"):
-            await bridge.forget_workspace(team)
+            await bridge.forget_workspace(team, "revoked the bot's token")
 
     @app.event("message")
     async def on_message() -> None:
