@@ -61,6 +61,8 @@ class FakeSlack:
         self.attempts: list[str] = []  # every method called, accepted or not
         self.responses: list[tuple[str, dict[str, Any]]] = []  # (response_url id, JSON body)
         self.oauth_codes: dict[str, tuple[str, str]] = {}  # code -> (team, bot token)
+        self.app_tokens: set[str] = set()  # xapp- tokens that may open Socket Mode
+        self.socket_url: str | None = None  # what apps.connections.open hands out
         self._trouble: dict[str, list[_Trouble]] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -150,6 +152,10 @@ class FakeSlack:
             self.attempts.append(method)
         if method == "oauth.v2.access":
             return self._oauth(args)
+        if method == "apps.connections.open":
+            if token not in self.app_tokens or self.socket_url is None:
+                return 200, {}, {"ok": False, "error": "invalid_auth"}
+            return 200, {}, {"ok": True, "url": self.socket_url}
         workspace = self.tokens.get(token)
         if workspace is None:
             return 200, {}, {"ok": False, "error": "invalid_auth"}
