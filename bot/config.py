@@ -374,6 +374,11 @@ def _check_slack(config: Config) -> None:
             SECRET_ENV["slack_bot_token"],
             "set either a bot token (one workspace) or a Slack client_id (OAuth), not both",
         )
+    if config.slack.client_id and config.slack_app_token:
+        raise ConfigError(
+            SECRET_ENV["slack_app_token"],
+            "OAuth installs (a Slack client_id) need HTTP mode; unset the app token",
+        )
     needs_secret = config.slack.client_id or (config.slack_bot_token and not config.slack_app_token)
     if needs_secret and not config.slack_signing_secret:
         raise ConfigError(

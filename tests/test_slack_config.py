@@ -73,3 +73,5 @@ def test_mode_rules() -> None:
     assert config.slack_enabled and config.slack.client_id == "1.2"
     both = {**HTTP, "NEWSBOT_SLACK_CLIENT_ID": "1.2", "NEWSBOT_SLACK_CLIENT_SECRET": "c"}
     assert error_key(both) == "NEWSBOT_SLACK_BOT_TOKEN"
+    oauth_socket = {**oauth, "NEWSBOT_SLACK_CLIENT_SECRET": "c", "NEWSBOT_SLACK_APP_TOKEN": "y"}
+    assert error_key(oauth_socket) == "NEWSBOT_SLACK_APP_TOKEN"

@@ -27,12 +27,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.base import ChatPort
-from bot.adapters.slack.errors import delivery_error, is_workspace_error
+from bot.adapters.slack.errors import delivery_error, error_code, is_workspace_error
 from bot.adapters.slack.installs import DbInstallationStore, DbStateStore
 from bot.adapters.slack.listeners import Bridge, register, split_chat
 from bot.adapters.slack.render import alert_blocks, digest_blocks, fallback_text, notice_text
 from bot.domain import AlertMessage, ChatAddress
-from bot.errors import ChatGone, DeliveryError, DeliveryUncertain
+from bot.errors import ChatGone, ConfigError, DeliveryError, DeliveryUncertain
 from bot.store.slack import SlackStore
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,13 @@ class SlackChat:
         self._port = port
         store = self._store
         if not self._settings.oauth:
-            auth = await self._client_for("").auth_test()
+            try:
+                auth = await self._client_for("").auth_test()
+            except SlackApiError as e:
+                why = error_code(e.response.data) or f"HTTP {e.response.status_code}"
+                raise ConfigError(
+                    "NEWSBOT_SLACK_BOT_TOKEN", f"Slack refused the bot token ({why})"
+                ) from e
             self.team_id = str(auth.get("team_id") or "")
             log.info("slack: connected to workspace %s as %s", self.team_id, auth.get("user"))
         app = self._build_app(store)
