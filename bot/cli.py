@@ -10,11 +10,16 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import Config, load_config
 from bot.errors import ConfigError, TopicError
 from bot.health import MAX_AGE_SECONDS, heartbeat_path, is_fresh
+
+if TYPE_CHECKING:
+    from bot.adapters.base import ChatAdapter
+    from bot.adapters.slack import SlackChat
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -123,8 +128,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"newsbot: {e}", file=sys.stderr)
         return 2
     setup_logging(args.log_level or config.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(config))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(config))
+    except ConfigError as e:  # found only on connecting, e.g. a chat platform refused a token
+        print(f"newsbot: {e}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -132,24 +141,58 @@ async def _serve(config: Config) -> None:
     from bot.adapters.terminal import TerminalChat, print_line, stdin_lines
     from bot.app import build
 
-    terminal = TerminalChat(stdin_lines(), print_line)
-    bot = await build(config, adapters=[terminal])
+    slack = _slack_adapter(config)
+    # The terminal chat is for trying the bot out; with a chat platform configured the bot runs as
+    # a service (often with no stdin at all, whose end of input would otherwise stop it).
+    terminal = TerminalChat(stdin_lines(), print_line) if slack is None else None
+    adapters: list[ChatAdapter] = [terminal] if terminal is not None else []
+    if slack is not None:
+        adapters.append(slack)
+    bot = await build(config, adapters=adapters)
+    if slack is not None:
+        slack.use_database(bot.store.engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await bot.start()
-    names = ", ".join(s.name for s in bot.sources)
-    print_line(
-        f"newsbot {__version__} — terminal chat. Watching: {names}.\n"
-        "Type /subscribe peacekeepers (or any topic), /help for commands, Ctrl-D or Ctrl-C to quit."
-    )
-    closed = asyncio.create_task(terminal.closed.wait())
-    stopped = asyncio.create_task(stop.wait())
     try:
-        await asyncio.wait({closed, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        await bot.start()
+    except BaseException:
+        await bot.stop()  # e.g. Slack refused the token: close the database before exiting
+        raise
+    names = ", ".join(s.name for s in bot.sources)
+    waits = {asyncio.create_task(stop.wait())}
+    if terminal is not None:
+        print_line(
+            f"newsbot {__version__} — terminal chat. Watching: {names}.\n"
+            "Type /subscribe peacekeepers (or any topic), /help for commands, Ctrl-D or Ctrl-C to "
+            "quit."
+        )
+        waits.add(asyncio.create_task(terminal.closed.wait()))
+    else:
+        logging.getLogger("bot").info("newsbot %s running. Watching: %s", __version__, names)
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        closed.cancel()
-        stopped.cancel()
+        for task in waits:
+            task.cancel()
         await bot.stop()
+
+
+def _slack_adapter(config: Config) -> SlackChat | None:
+    if not config.slack_enabled:
+        return None
+    from bot.adapters.slack import SlackChat, SlackSettings
+
+    return SlackChat(
+        SlackSettings(
+            bot_token=config.slack_bot_token,
+            signing_secret=config.slack_signing_secret,
+            app_token=config.slack_app_token,
+            client_id=config.slack.client_id,
+            client_secret=config.slack_client_secret,
+            api_url=config.slack.api_url,
+            port=config.slack.port,
+        )
+    )

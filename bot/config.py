@@ -35,7 +35,12 @@ SECRET_ENV: Mapping[str, str] = {
     "slack_bot_token": "NEWSBOT_SLACK_BOT_TOKEN",
     "slack_app_token": "NEWSBOT_SLACK_APP_TOKEN",
     "slack_signing_secret": "NEWSBOT_SLACK_SIGNING_SECRET",
+    "slack_client_secret": "NEWSBOT_SLACK_CLIENT_SECRET",
 }
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+ENV_SLACK_PORT = "NEWSBOT_SLACK_PORT"
+ENV_SLACK_API_URL = "NEWSBOT_SLACK_API_URL"
+ENV_SLACK_CLIENT_ID = "NEWSBOT_SLACK_CLIENT_ID"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DATA_DIR = Path("data")
@@ -46,7 +51,8 @@ ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg
 _BARE_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 _SECRET_WORDS = ("token", "secret", "password")
 
-_TOP_KEYS = ("database_url", "log_level", "delivery", "sources", "polling", "chats")
+_TOP_KEYS = ("database_url", "log_level", "delivery", "sources", "polling", "chats", "slack")
+_SLACK_KEYS = ("port", "api_url", "client_id")
 _SOURCE_KEYS = ("url", "name", "interval")
 _DELIVERY_KEYS = (
     "batch",
@@ -70,6 +76,15 @@ class SourceConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SlackConfig:
+    """Slack's non-secret settings; the tokens and secrets are on `Config`, from the environment."""
+
+    port: int = 3000  # HTTP mode: where /slack/events listens
+    api_url: str = DEFAULT_SLACK_API_URL
+    client_id: str | None = None  # set (with NEWSBOT_SLACK_CLIENT_SECRET): multi-workspace OAuth
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database_url: str = default_database_url(DEFAULT_DATA_DIR)
     log_level: str = "INFO"
@@ -85,6 +100,12 @@ class Config:
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack: SlackConfig = field(default_factory=SlackConfig)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token or self.slack.client_id)
 
 
 def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
@@ -96,7 +117,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
     data_dir = Path(_env(env, ENV_DATA_DIR) or DEFAULT_DATA_DIR)
     base_dir = file_path.parent if file_path else Path.cwd()
     sources = _sources(raw.get("sources", []), base_dir)
-    return Config(
+    config = Config(
         database_url=_database_url(raw, env, data_dir),
         log_level=_log_level(raw, env),
         sources=sources,
@@ -110,7 +131,11 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
         slack_bot_token=_env(env, SECRET_ENV["slack_bot_token"]),
         slack_app_token=_env(env, SECRET_ENV["slack_app_token"]),
         slack_signing_secret=_env(env, SECRET_ENV["slack_signing_secret"]),
+        slack_client_secret=_env(env, SECRET_ENV["slack_client_secret"]),
+        slack=_slack(raw.get("slack", {}), env),
     )
+    _check_slack(config)
+    return config
 
 
 def _env(env: Mapping[str, str], name: str) -> str | None:
@@ -396,3 +421,51 @@ def _chats(value: object) -> ChatLimits:
         commands_per_user=count("commands_per_user", defaults.commands_per_user),
         command_seconds=seconds("command_seconds", defaults.command_seconds),
     )
+
+
+def _slack(value: object, env: Mapping[str, str]) -> SlackConfig:
+    table = _table(value, "slack")
+    _check_keys(table, _SLACK_KEYS, "slack")
+    port, port_where = _env(env, ENV_SLACK_PORT), ENV_SLACK_PORT
+    raw_port: object = port
+    if port is None:
+        raw_port, port_where = table.get("port", 3000), "slack.port"
+    elif port.isdigit():
+        raw_port = int(port)
+    if isinstance(raw_port, bool) or not isinstance(raw_port, int) or not 0 < raw_port < 65536:
+        raise ConfigError(port_where, f"must be a TCP port number (1-65535), got {raw_port!r}")
+    api_url = _env(env, ENV_SLACK_API_URL)
+    api_where = ENV_SLACK_API_URL
+    if api_url is None:
+        api_url, api_where = str(table.get("api_url", DEFAULT_SLACK_API_URL)), "slack.api_url"
+    if urlsplit(api_url).scheme.lower() not in ("http", "https") or not urlsplit(api_url).hostname:
+        raise ConfigError(api_where, f"must be an http(s) URL, got {api_url!r}")
+    if not api_url.endswith("/"):
+        api_url += "/"  # slack_sdk appends the method name to it
+    client_id = _env(env, ENV_SLACK_CLIENT_ID)
+    if client_id is None and "client_id" in table:
+        client_id = _string(table["client_id"], "slack.client_id")
+    if client_id and not _env(env, SECRET_ENV["slack_client_secret"]):
+        raise ConfigError(
+            SECRET_ENV["slack_client_secret"], "is required when a Slack client_id is set (OAuth)"
+        )
+    return SlackConfig(port=raw_port, api_url=api_url, client_id=client_id)
+
+
+def _check_slack(config: Config) -> None:
+    if config.slack_bot_token and config.slack.client_id:
+        raise ConfigError(
+            SECRET_ENV["slack_bot_token"],
+            "set either a bot token (one workspace) or a Slack client_id (OAuth), not both",
+        )
+    if config.slack.client_id and config.slack_app_token:
+        raise ConfigError(
+            SECRET_ENV["slack_app_token"],
+            "OAuth installs (a Slack client_id) need HTTP mode; unset the app token",
+        )
+    needs_secret = config.slack.client_id or (config.slack_bot_token and not config.slack_app_token)
+    if needs_secret and not config.slack_signing_secret:
+        raise ConfigError(
+            SECRET_ENV["slack_signing_secret"],
+            "is required to verify Slack's requests (HTTP mode and OAuth)",
+        )

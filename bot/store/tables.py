@@ -205,3 +205,33 @@ notices = Table(
     UniqueConstraint("chat_id", "key", name="uq_notices_chat_key"),
     Index("ix_notices_sent_at_not_before", "sent_at", "not_before"),
 )
+
+# --- Slack (bot/adapters/slack): installs per workspace, and events already handled ---
+
+slack_installations = Table(
+    "slack_installations",
+    metadata,
+    # The team id, or the enterprise id for an org-wide install: whose token this is.
+    Column("workspace", Text, primary_key=True),
+    Column("enterprise_id", Text),
+    Column("team_id", Text),
+    Column("bot_token", Text),
+    Column("data", JSON, nullable=False),  # slack_sdk's Installation, as its to_dict() gives it
+    Column("installed_at", UtcDateTime, nullable=False),
+)
+
+# Slack resends an event it thinks failed (same event_id): the first delivery wins.
+slack_events = Table(
+    "slack_events",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("received_at", UtcDateTime, nullable=False, index=True),
+)
+
+# OAuth `state` values issued by /slack/install, each usable once before it expires.
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    metadata,
+    Column("state", Text, primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+)

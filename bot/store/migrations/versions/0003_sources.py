@@ -1,6 +1,6 @@
 """Sources from chats and the stored poll schedule: chat_sources, notices, scheduling columns.
 
-Revision ID: 0008_sources
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_sources"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
