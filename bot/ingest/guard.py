@@ -159,16 +159,16 @@ def check_url(url: httpx.URL, policy: GuardPolicy = DEFAULT_POLICY) -> IPAddress
         raise UnsafeURL(shown, f"scheme {url.scheme!r} is not allowed (only http and https)")
     if not url.host:
         raise UnsafeURL(shown, "no host")
-    port = url.port or (443 if url.scheme == "https" else 80)
-    if port not in policy.ports:
-        allowed = ", ".join(str(p) for p in sorted(policy.ports))
-        raise UnsafeURL(shown, f"port {port} is not allowed (only {allowed})")
     try:
         address = parse_ip_host(url.host)
     except UnsafeURL as exc:
         raise UnsafeURL(shown, exc.reason) from None
     if address is not None and (problem := address_problem(address, policy)):
         raise UnsafeURL(shown, f"{problem} is not allowed")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    if port not in policy.ports:
+        allowed = ", ".join(str(p) for p in sorted(policy.ports))
+        raise UnsafeURL(shown, f"port {port} is not allowed (only {allowed})")
     return address
 
 
