@@ -45,7 +45,7 @@ FEED_ACCEPT = (
 )
 # Only what we advertise: a coding httpx cannot decode would otherwise reach the parser as garbage.
 _ACCEPT_ENCODING = "gzip, deflate"
-_DECODABLE = frozenset({"gzip", "deflate"})
+_DECODABLE = frozenset({"gzip", "x-gzip", "deflate"})
 
 
 @dataclass(frozen=True, slots=True)
