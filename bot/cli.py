@@ -81,6 +81,12 @@ def setup_logging(level: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("run", "check"):
+        from bot.ingest.parse import xml_safety_problem
+
+        if problem := xml_safety_problem():
+            print(f"newsbot: unsafe XML library: {problem}", file=sys.stderr)
+            return 2
     if args.command == "check":
         return _check(args)
     if args.command == "health":

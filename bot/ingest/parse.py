@@ -19,9 +19,13 @@ uses xml:base, which fastfeedparser does not apply to links. JSON Feed is read h
 stdlib: feedparser 6 reads none, and it is a dozen fields we want to pick ourselves (integer ids,
 content_html over content_text over summary, RFC 822 dates some publishers put there).
 
-Safety: neither parser ever sees a str or URL (both would fetch it); feedparser gets BytesIO.
-fastfeedparser parses with lxml `resolve_entities=False`, and feedparser turns off external
-entities, so XXE reads no file; expat >= 2.4 and libxml2 cap entity amplification.
+Safety (tests/test_xml_safety.py): neither parser ever sees a str or URL (both would fetch it);
+feedparser gets BytesIO. fastfeedparser parses with lxml `resolve_entities=False` (and lxml's
+default `no_network`, no DTD loading), so no entity is expanded at all; feedparser strips the
+DOCTYPE, keeps only plain-text entity declarations and turns off external entities. So XXE reads no
+file and billion-laughs or quadratic-blowup documents expand nothing. Expat (under feedparser's
+strict mode) is a second line: 2.4.1+ caps entity amplification, and `xml_safety_problem` makes
+start-up refuse an older one rather than rely on feedparser's stripping alone.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import calendar
 import io
 import json
+import pyexpat
 import re
 import time
 from collections.abc import Mapping
@@ -44,7 +49,20 @@ import feedparser
 from bot.domain import FeedEntry, ParsedFeed
 from bot.errors import FeedParseError
 
-__all__ = ["decode_feed_bytes", "parse_date", "parse_feed"]
+__all__ = ["decode_feed_bytes", "parse_date", "parse_feed", "xml_safety_problem"]
+
+MIN_EXPAT = (2, 4, 1)  # the first release with billion-laughs protection (CVE-2013-0340)
+
+
+def xml_safety_problem(expat: tuple[int, int, int] | None = None) -> str | None:
+    """Why this Python's XML stack is unsafe for feeds from strangers, or None."""
+    expat = expat or pyexpat.version_info
+    if expat < MIN_EXPAT:
+        have = ".".join(map(str, expat))
+        need = ".".join(map(str, MIN_EXPAT))
+        return f"expat {have} has no entity-expansion protection (need {need} or newer)"
+    return None
+
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xef\xbb\xbf", "utf-8"),
