@@ -31,6 +31,8 @@ start-up refuse an older one rather than rely on feedparser's stripping alone.
 from __future__ import annotations
 
 import calendar
+import codecs
+import contextlib
 import io
 import json
 import pyexpat
@@ -79,7 +81,6 @@ _SNIFF = {
 }
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _XML_DECL_TEXT = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])([A-Za-z0-9._:-]+)(["'])""")
-_FALLBACK_CHARSETS = ("utf-8", "windows-1252", "latin-1")
 _FEED_MARKERS = re.compile(r"<(?:[\w-]+:)?(?:rss|feed|RDF|channel)[\s>/]", re.IGNORECASE)
 
 
@@ -109,34 +110,87 @@ def _parse(data: bytes, source: str, content_type: str | None) -> ParsedFeed:
             return _from_fastfeedparser(text, source)
         except ValueError:
             pass  # fastfeedparser's verdict on broken XML; feedparser is more forgiving
-    return _from_feedparser(data, source, content_type)
+    return _from_feedparser(text, source, content_type)
 
 
 def decode_feed_bytes(data: bytes, content_type: str | None = None) -> str:
-    """Decode by BOM, then the HTTP charset, then the XML declaration, then guesses.
+    """Decode by BOM; else bytes that are valid UTF-8 are UTF-8; else the HTTP charset and the
+    XML declaration, checked against a guess between windows-1252 and windows-1251.
 
-    The HTTP charset wins over the declaration (RFC 7303); a label that does not decode the bytes
-    is skipped rather than trusted, so a wrong header or declaration costs nothing.
+    Labels are often wrong (a server's default charset, a template's stale declaration), and
+    single-byte charsets decode any bytes, so "it decoded" proves nothing. Two things do: valid
+    UTF-8 with non-ASCII bytes is practically never anything else, and text in the wrong
+    single-byte charset has implausible words (see `_implausible`). Among equally plausible
+    readings the HTTP charset wins over the declaration (RFC 7303), and both over a guess.
     """
     for bom, charset in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(charset, errors="replace")
-    candidates: list[str] = []
-    http_charset = _http_charset(content_type)
-    if http_charset:
-        candidates.append(http_charset)
-    declared = _XML_DECL.match(data[:1024])
-    if declared:
-        candidates.append(declared.group(1).decode("ascii"))
     sniffed = _SNIFF.get(data[:4])  # a BOM-less UTF-16/32 '<?' (XML 1.0 appendix F)
     if sniffed:
-        candidates.insert(0, sniffed)
-    for charset in (*candidates, *_FALLBACK_CHARSETS):
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode(sniffed)
+    labels: list[str] = []
+    http_charset = _http_charset(content_type)
+    if http_charset:
+        labels.append(http_charset)
+    declared = _XML_DECL.match(data[:1024])
+    if declared:
+        labels.append(declared.group(1).decode("ascii"))
+    codecs_named = [c for c in (_codec(label) for label in labels) if c]
+    # 7-bit stateful charsets are valid ASCII, so UTF-8 validity says nothing about them.
+    if any(c.startswith(("iso2022", "utf_7", "hz")) for c in codecs_named):
+        for charset in codecs_named:
+            with contextlib.suppress(UnicodeDecodeError):
+                return data.decode(charset)
+    with contextlib.suppress(UnicodeDecodeError):
+        return data.decode("utf-8")
+    readings: list[tuple[int, int, str]] = []
+    for rank, charset in enumerate(dict.fromkeys([*codecs_named, *_GUESSES])):
+        if charset in ("utf_8", "utf_16", "utf_32"):
+            continue  # already ruled out
         try:
-            return data.decode(charset)
-        except (LookupError, UnicodeDecodeError):
+            text = data.decode(charset)
+        except UnicodeDecodeError:
             continue
-    raise AssertionError("latin-1 decodes every byte string")  # pragma: no cover
+        readings.append((_implausible(text[:_SCORED_CHARS]), rank, text))
+    if readings:
+        return min(readings, key=lambda r: (r[0], r[1]))[2]
+    return data.decode("latin-1")
+
+
+_GUESSES = ("cp1252", "cp1251")
+_SCORED_CHARS = 256 * 1024
+# WHATWG Encoding: these labels mean windows-1252 on the web; latin-1 proper would turn curly
+# quotes and the euro sign into C1 control characters.
+_AS_WINDOWS_1252 = frozenset({"latin_1", "iso8859_1", "ascii", "cp819"})
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
+
+
+def _codec(label: str) -> str | None:
+    try:
+        name = codecs.lookup(label).name.replace("-", "_")
+    except LookupError:
+        return None
+    if name in _AS_WINDOWS_1252:
+        return "cp1252"
+    return name
+
+
+def _implausible(text: str) -> int:
+    """How many words look like text decoded with the wrong single-byte charset: Latin letters
+    mixed with Cyrillic ones in a word (windows-1252 read as windows-1251), or words made only
+    of Latin-1 accented letters (windows-1251 read as windows-1252: "Íîâîñòè"). Other scripts
+    (Greek, Arabic...) score 0 in every reading, so their charset label decides."""
+    bad = 0
+    for word in _LETTERS.findall(text):
+        if word.isascii():
+            continue
+        cyrillic = sum(1 for c in word if "\u0400" <= c <= "\u04ff")
+        mixed = 0 < cyrillic < len(word)
+        all_accented = len(word) >= 3 and all("\u00c0" <= c <= "\u00ff" for c in word)
+        bad += mixed or all_accented
+    return bad
 
 
 def _http_charset(content_type: str | None) -> str | None:
@@ -148,8 +202,13 @@ def _http_charset(content_type: str | None) -> str | None:
     return charset.strip() if isinstance(charset, str) and charset.strip() else None
 
 
+def _as_utf8(text: str) -> bytes:
+    """The text we decoded, as UTF-8 bytes that say so: neither parser gets to re-guess."""
+    return _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<3>", text, count=1).encode("utf-8")
+
+
 def _from_fastfeedparser(text: str, source: str) -> ParsedFeed:
-    utf8 = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<3>", text, count=1).encode("utf-8")
+    utf8 = _as_utf8(text)
     raw = fastfeedparser.parse(utf8)  # bytes: a str that looks like a URL would be fetched
     feed = raw.get("feed") or {}
     base = _absolute(source, _str(feed.get("link"))) or source
@@ -160,11 +219,13 @@ def _from_fastfeedparser(text: str, source: str) -> ParsedFeed:
     return ParsedFeed(title=_str(feed.get("title")), link=base, entries=tuple(entries))
 
 
-def _from_feedparser(data: bytes, source: str, content_type: str | None) -> ParsedFeed:
+def _from_feedparser(text: str, source: str, content_type: str | None) -> ParsedFeed:
     headers = {"content-location": source}
-    if content_type:
-        headers["content-type"] = content_type
-    raw = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    # Keep the media type (feedparser reads text/html differently) but not the charset: the
+    # bytes handed over are UTF-8 whatever the server claimed.
+    media = (content_type or "application/xml").split(";", 1)[0].strip() or "application/xml"
+    headers["content-type"] = f"{media}; charset=utf-8"
+    raw = feedparser.parse(io.BytesIO(_as_utf8(text)), response_headers=headers)
     if not raw.get("version") and not raw.get("entries"):
         reason = raw.get("bozo_exception") or "no feed elements found"
         raise FeedParseError(source, f"not a feed: {reason}")
