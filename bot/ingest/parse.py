@@ -97,7 +97,7 @@ def parse_feed(data: bytes, *, source: str, content_type: str | None = None) -> 
 def _parse(data: bytes, source: str, content_type: str | None) -> ParsedFeed:
     if not data.strip():
         raise FeedParseError(source, "empty document")
-    text = decode_feed_bytes(data, content_type)
+    text = _CHARREF.sub(_valid_charref, decode_feed_bytes(data, content_type))
     head = text.lstrip()[:1]
     if head in ("{", "["):
         return _parse_json_feed(text, source)
@@ -111,6 +111,23 @@ def _parse(data: bytes, source: str, content_type: str | None) -> ParsedFeed:
         except ValueError:
             pass  # fastfeedparser's verdict on broken XML; feedparser is more forgiving
     return _from_feedparser(text, source, content_type)
+
+
+# A numeric reference to a character XML forbids (a surrogate, NUL, past U+10FFFF) makes
+# fastfeedparser give up and feedparser crash (UnicodeEncodeError, OverflowError) on the whole feed.
+_CHARREF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+
+
+def _valid_charref(match: re.Match[str]) -> str:
+    hexa, decimal = match.groups()
+    if len((hexa or decimal).lstrip("0")) > 8:  # far past U+10FFFF; int() of it could be costly
+        return "\ufffd"
+    code = int(hexa, 16) if hexa else int(decimal)
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD:
+        return match.group(0)
+    if 0x10000 <= code <= 0x10FFFF:
+        return match.group(0)
+    return "\ufffd"
 
 
 def decode_feed_bytes(data: bytes, content_type: str | None = None) -> str:
