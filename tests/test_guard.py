@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.errors import FetchError, UnsafeURL
 from bot.ingest.guard import (
@@ -206,3 +208,30 @@ async def test_lookup_failures_are_typed(answer: Sequence[str] | OSError, reason
         await resolve_checked("nothing.example", 80, GuardPolicy(), Answers(answer))
 
     assert info.value.reason.startswith(reason)
+
+
+@settings(max_examples=800, derandomize=True, database=None, deadline=None)
+@given(st.text(alphabet="0123456789abcdefxX.", min_size=1, max_size=24))
+def test_no_numeric_disguise_passes_for_a_name(host: str) -> None:
+    # Whatever the system resolver would read as an IPv4 address, the guard reads as the same
+    # address or refuses: never as a name to be looked up and connected to unchecked.
+    try:
+        system = socket.inet_aton(host)
+    except OSError:
+        system = None
+    try:
+        ours = parse_ip_host(host)
+    except UnsafeURL as exc:
+        assert exc.reason.startswith("malformed numeric host")
+        return
+    if system is not None:
+        assert ours is not None and ours.packed == system, (host, ours)
+
+
+@settings(max_examples=500, derandomize=True, database=None, deadline=None)
+@given(st.text(max_size=40))
+def test_any_host_text_is_an_address_a_name_or_a_typed_refusal(host: str) -> None:
+    try:
+        parse_ip_host(host)
+    except UnsafeURL as exc:
+        assert exc.reason
