@@ -8,12 +8,14 @@ feed server instead, so a test sees both what would have been dialled and what t
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import httpcore
 import httpx
 import pytest
+import trustme
 
 from bot.errors import FetchError, UnsafeURL
 from bot.ingest.fetch import Fetcher, make_client, make_guarded_client
@@ -248,3 +250,58 @@ async def test_refusal_is_a_fetch_error_with_the_original_source(fetcher: Fetche
     assert isinstance(info.value, UnsafeURL)
     assert info.value.source == "http://0x7f.1/feed"
     assert str(info.value) == "http://0x7f.1/feed: loopback address 127.0.0.1 is not allowed"
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def tls_server(ca: trustme.CA, name: str, seen: list[str]) -> FeedServer:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(name).configure_cert(context)
+    context.sni_callback = lambda _sock, sni, _ctx: seen.append(sni or "")
+    return FeedServer(tls=context)
+
+
+def client_tls(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return context
+
+
+async def test_https_sends_the_name_as_sni_and_verifies_it_while_dialling_the_checked_address(
+    ca: trustme.CA,
+) -> None:
+    seen: list[str] = []
+    with tls_server(ca, "feeds.example", seen) as server:
+        server.set("/feed", FEED)
+        resolver = Resolver({"feeds.example": [[PUBLIC]]})
+        dialer = Dialer(server)
+        guarded = make_guarded_client(resolver=resolver, dialer=dialer, ssl_context=client_tls(ca))
+        async with guarded, make_client() as trusted:
+            fetcher = Fetcher(trusted, untrusted_client=guarded, timeout=5.0)
+            result = await fetcher.fetch("https://feeds.example/feed", untrusted=True)
+
+        assert result.content == FEED.encode()
+        assert dialer.dialled == [(ipaddress.ip_address(PUBLIC), 443)]
+        assert seen == ["feeds.example"]
+        [hit] = server.requests("/feed")
+        assert hit.headers["host"] == "feeds.example"
+
+
+async def test_https_certificate_for_another_name_is_refused(ca: trustme.CA) -> None:
+    seen: list[str] = []
+    with tls_server(ca, "other.example", seen) as server:
+        server.set("/feed", FEED)
+        resolver = Resolver({"feeds.example": [[PUBLIC]]})
+        guarded = make_guarded_client(
+            resolver=resolver, dialer=Dialer(server), ssl_context=client_tls(ca)
+        )
+        async with guarded, make_client() as trusted:
+            fetcher = Fetcher(trusted, untrusted_client=guarded, timeout=5.0)
+            with pytest.raises(FetchError) as info:
+                await fetcher.fetch("https://feeds.example/feed", untrusted=True)
+
+        assert "certificate" in info.value.reason.lower()
+        assert server.requests("/feed") == []

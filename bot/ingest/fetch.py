@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import ssl
 import zlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -304,12 +305,14 @@ def make_guarded_client(
     resolver: Resolver = system_resolver,
     dialer: Dialer | None = None,
     timeout: httpx.Timeout | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
-    """The client for untrusted sources: every request and new connection passes the guard."""
+    """The client for untrusted sources: every request and new connection passes the guard.
+    `resolver`, `dialer` and `ssl_context` are seams for tests (default: the system's)."""
     transport = (
-        GuardedTransport(policy, resolver=resolver)
+        GuardedTransport(policy, resolver=resolver, ssl_context=ssl_context)
         if dialer is None
-        else GuardedTransport(policy, resolver=resolver, dialer=dialer)
+        else GuardedTransport(policy, resolver=resolver, dialer=dialer, ssl_context=ssl_context)
     )
     return httpx.AsyncClient(
         trust_env=False,  # a proxy would connect for us, to an address we never checked
