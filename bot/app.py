@@ -17,7 +17,8 @@ from bot.config import Config, SourceConfig
 from bot.delivery.outbox import Outbox
 from bot.domain import SourceInfo
 from bot.health import beat_forever, heartbeat_path
-from bot.ingest.fetch import Fetcher, make_client
+from bot.ingest.fetch import Fetcher, make_client, make_guarded_client
+from bot.ingest.guard import GuardPolicy
 from bot.ingest.poll import Poller, PollOutcome
 from bot.match.phrase import PhraseMatcher
 from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
@@ -46,6 +47,7 @@ class NewsBot:
     sources: tuple[SourceConfig, ...]
     store: SqlStore
     http: httpx.AsyncClient
+    guarded_http: httpx.AsyncClient  # for sources from chats: `fetch(url, untrusted=True)`
     poller: Poller
     outbox: Outbox
     commands: Commands
@@ -79,6 +81,7 @@ class NewsBot:
         for adapter in self.adapters.values():
             await adapter.stop()
         await self.http.aclose()
+        await self.guarded_http.aclose()
         await self.store.close()
 
 
@@ -93,17 +96,26 @@ async def build(
     store = await open_store(config.database_url)
     demo = DemoTransport(demo_clock) if demo_clock else DemoTransport()
     http = make_client(mounts={"demo://": demo})
+    # Sources from chats go through the guard on a client of their own (no shared connections).
+    guarded = make_guarded_client(GuardPolicy(ports=config.fetch.untrusted_ports))
+    fetcher = Fetcher(
+        http,
+        untrusted_client=guarded,
+        max_bytes=config.fetch.max_bytes,
+        timeout=config.fetch.timeout_seconds,
+    )
     by_platform = {a.platform: a for a in adapters}
     outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
     matcher = PhraseMatcher()
     poller = Poller(
-        fetcher=Fetcher(http), store=store, matcher=matcher, clock=clock, on_alerts=outbox.wake
+        fetcher=fetcher, store=store, matcher=matcher, clock=clock, on_alerts=outbox.wake
     )
     return NewsBot(
         config=config,
         sources=sources,
         store=store,
         http=http,
+        guarded_http=guarded,
         poller=poller,
         outbox=outbox,
         commands=Commands(store=store, matcher=matcher, clock=clock),

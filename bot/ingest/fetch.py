@@ -34,9 +34,8 @@ from bot.ingest.guard import (
     Resolver,
     system_resolver,
 )
+from bot.ingest.limits import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_TIMEOUT = 20.0
 DEFAULT_USER_AGENT = f"newsbot/{__version__} (+https://github.com/newsbot)"
 MAX_REDIRECTS = 5
 

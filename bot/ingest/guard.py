@@ -28,12 +28,13 @@ import httpcore
 import httpx
 
 from bot.errors import UnsafeURL
+from bot.ingest.limits import DEFAULT_UNTRUSTED_PORTS
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
-DEFAULT_PORTS = frozenset({80, 443})
+DEFAULT_PORTS = DEFAULT_UNTRUSTED_PORTS
 
 # Name the common refusals; anything else not globally routable falls to "not a public address".
 _NAMED_V4: tuple[tuple[str, IPNetwork], ...] = tuple(
