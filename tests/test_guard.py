@@ -45,6 +45,8 @@ REFUSED = {
     "http://[fc00::1]/": "unique-local IPv6 address fc00::1",
     "http://[fd12:3456::1]/": "unique-local IPv6 address fd12:3456::1",
     "http://[fe80::1]/": "link-local address fe80::1",
+    "http://[fe80::1%25eth0]/": "link-local address fe80::1",
+    "http://[::ffff:169.254.169.254]/": "IPv4-mapped IPv6 address ::ffff:169.254.169.254",
     "http://224.0.0.1/": "multicast address 224.0.0.1",
     "http://[ff02::1]/": "multicast address ff02::1",
     "http://0.0.0.0/": "unspecified address 0.0.0.0",
