@@ -65,6 +65,9 @@ _NAMED_V6: tuple[tuple[str, IPNetwork], ...] = tuple(
 )
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # well-known prefix; the IPv4 is the last 32 bits
+
+
 @dataclass(frozen=True, slots=True)
 class GuardPolicy:
     """What an untrusted URL may reach. `allow` exists for tests that fetch from a loopback server;
@@ -148,9 +151,6 @@ def address_problem(address: IPAddress, policy: GuardPolicy = DEFAULT_POLICY) ->
     if not address.is_global:
         return f"not a public address ({address})"
     return None
-
-
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 def check_url(url: httpx.URL, policy: GuardPolicy = DEFAULT_POLICY) -> IPAddress | None:

@@ -14,8 +14,9 @@ is an empty document (a comment only). (759 before the charset guess: an undecla
 file that feedparser without chardet and we garble differently now; neither reads it.)
 
 So: fastfeedparser, fed UTF-8 that *we* decoded (see `decode_feed_bytes`: fastfeedparser
-trusts a missing declaration to mean UTF-8 and mangles windows-1252 feeds), and feedparser when fastfeedparser gives up or when the document
-uses xml:base, which fastfeedparser does not apply to links. JSON Feed is read here with the
+trusts a missing declaration to mean UTF-8 and mangles windows-1252 feeds), and feedparser
+when fastfeedparser gives up or when the document uses xml:base, which fastfeedparser does not
+apply to links. JSON Feed is read here with the
 stdlib: feedparser 6 reads none, and it is a dozen fields we want to pick ourselves (integer ids,
 content_html over content_text over summary, RFC 822 dates some publishers put there).
 
