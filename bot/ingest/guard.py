@@ -290,14 +290,15 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         limits: httpx.Limits = _LIMITS,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        super().__init__(trust_env=False, limits=limits)
+        context = ssl_context or httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=context, trust_env=False, limits=limits)
         self.policy = policy
         # httpx has no public hook for the network backend; the pool is rebuilt with the same
         # settings AsyncHTTPTransport uses, plus ours. No proxy: it would connect for us, unchecked.
         # httpcore's TLS takes SNI and the certificate's name from the URL's host, not from the
         # address we dial, so https is verified against the name the user gave.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
