@@ -18,7 +18,8 @@ from bot.delivery.notices import Notices
 from bot.delivery.outbox import Outbox
 from bot.domain import SourceInfo
 from bot.health import beat_forever, heartbeat_path
-from bot.ingest.fetch import Fetcher, make_client
+from bot.ingest.fetch import Fetcher, make_client, make_guarded_client
+from bot.ingest.guard import GuardPolicy
 from bot.ingest.poll import Poller, PollOutcome
 from bot.match.phrase import PhraseMatcher
 from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
@@ -65,6 +66,7 @@ class NewsBot:
     sources: tuple[SourceConfig, ...]
     store: SqlStore
     http: httpx.AsyncClient
+    guarded_http: httpx.AsyncClient  # for sources from chats: `fetch(url, untrusted=True)`
     poller: Poller
     outbox: Outbox
     commands: Commands
@@ -106,6 +108,7 @@ class NewsBot:
         for adapter in self.adapters.values():
             await adapter.stop()
         await self.http.aclose()
+        await self.guarded_http.aclose()
         await self.store.close()
 
 
@@ -115,17 +118,27 @@ async def build(
     adapters: Sequence[ChatAdapter],
     clock: Callable[[], datetime] = utcnow,
     demo_clock: Callable[[], float] | None = None,
+    guard: GuardPolicy | None = None,
 ) -> NewsBot:
+    """`guard` replaces the policy for untrusted fetches (tests allow their loopback servers)."""
     sources = effective_sources(config)
     polling = effective_polling(config)
     store = await open_store(config.database_url)
     demo = DemoTransport(demo_clock) if demo_clock else DemoTransport()
     http = make_client(mounts={"demo://": demo})
+    # Sources from chats go through the guard on a client of their own (no shared connections).
+    guarded_http = make_guarded_client(guard or GuardPolicy(ports=config.fetch.untrusted_ports))
+    fetcher = Fetcher(
+        http,
+        untrusted_client=guarded_http,
+        max_bytes=config.fetch.max_bytes,
+        timeout=config.fetch.timeout_seconds,
+        user_agent=polling.user_agent,
+    )
     by_platform = {a.platform: a for a in adapters}
     outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
     notices = Notices(store=store, adapters=by_platform, clock=clock)
     matcher = PhraseMatcher()
-    fetcher = Fetcher(http, user_agent=polling.user_agent)
     guarded = untrusted_fetch(fetcher)
     poller = Poller(
         fetcher=fetcher,
@@ -149,6 +162,7 @@ async def build(
         sources=sources,
         store=store,
         http=http,
+        guarded_http=guarded_http,
         poller=poller,
         outbox=outbox,
         commands=Commands(

@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         "--topic", action="append", required=True, metavar="QUERY", help="a topic (repeatable)"
     )
     check.add_argument("--json", action="store_true", help="one JSON object per line")
+    check.add_argument(
+        "--untrusted",
+        action="store_true",
+        help="read each SOURCE as a chat user's source: only public http(s) addresses on "
+        "ports 80/443, every redirect checked (shows what a user would get)",
+    )
     check.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default="WARNING")
 
     health = sub.add_parser(
@@ -80,6 +86,12 @@ def setup_logging(level: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("run", "check"):
+        from bot.ingest.parse import xml_safety_problem
+
+        if problem := xml_safety_problem():
+            print(f"newsbot: unsafe XML library: {problem}", file=sys.stderr)
+            return 2
     if args.command == "check":
         return _check(args)
     if args.command == "health":
@@ -114,6 +126,7 @@ def _check(args: argparse.Namespace) -> int:
                 out=sys.stdout,
                 err=sys.stderr,
                 as_json=args.json,
+                untrusted=args.untrusted,
             )
         )
     except TopicError as e:

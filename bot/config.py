@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from bot.commands.limits import ChatLimits
 from bot.delivery.policy import DeliveryPolicy
 from bot.errors import ConfigError
+from bot.ingest.limits import FetchLimits
 from bot.sources.policy import PollingPolicy
 
 ENV_CONFIG = "NEWSBOT_CONFIG"
@@ -51,8 +52,18 @@ ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg
 _BARE_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 _SECRET_WORDS = ("token", "secret", "password")
 
-_TOP_KEYS = ("database_url", "log_level", "delivery", "sources", "polling", "chats", "slack")
+_TOP_KEYS = (
+    "database_url",
+    "log_level",
+    "delivery",
+    "sources",
+    "polling",
+    "chats",
+    "slack",
+    "fetch",
+)
 _SLACK_KEYS = ("port", "api_url", "client_id")
+_FETCH_KEYS = ("max_bytes", "timeout_seconds", "untrusted_ports")
 _SOURCE_KEYS = ("url", "name", "interval")
 _DELIVERY_KEYS = (
     "batch",
@@ -92,6 +103,7 @@ class Config:
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     polling: PollingPolicy = field(default_factory=PollingPolicy)
     chats: ChatLimits = field(default_factory=ChatLimits)
+    fetch: FetchLimits = field(default_factory=FetchLimits)
     demo: bool = True  # no sources configured: the composition root adds the bundled demo feed
     data_dir: Path = DEFAULT_DATA_DIR
     config_path: Path | None = None  # the file that was read, if any
@@ -124,6 +136,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
         delivery=_delivery(raw.get("delivery", {})),
         polling=_polling(raw.get("polling", {})),
         chats=_chats(raw.get("chats", {})),
+        fetch=_fetch(raw.get("fetch", {})),
         demo=not sources,
         data_dir=data_dir,
         config_path=file_path,
@@ -225,6 +238,35 @@ def _count(value: object, where: str) -> int:
     if value < 1:
         raise ConfigError(where, f"must be at least 1, got {value}")
     return value
+
+
+def _fetch(value: object) -> FetchLimits:
+    table = _table(value, "fetch")
+    _check_keys(table, _FETCH_KEYS, "fetch")
+    defaults = FetchLimits()
+    ports = defaults.untrusted_ports
+    if "untrusted_ports" in table:
+        listed = table["untrusted_ports"]
+        where = "fetch.untrusted_ports"
+        if not isinstance(listed, list) or not listed:
+            raise ConfigError(where, f"must be a non-empty list of port numbers, got {listed!r}")
+        for port in listed:
+            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+                raise ConfigError(where, f"{port!r} is not a port number (1-65535)")
+        ports = frozenset(listed)
+    return FetchLimits(
+        max_bytes=(
+            _count(table["max_bytes"], "fetch.max_bytes")
+            if "max_bytes" in table
+            else defaults.max_bytes
+        ),
+        timeout_seconds=(
+            _seconds(table["timeout_seconds"], "fetch.timeout_seconds")
+            if "timeout_seconds" in table
+            else defaults.timeout_seconds
+        ),
+        untrusted_ports=ports,
+    )
 
 
 def _log_level(raw: Mapping[str, object], env: Mapping[str, str]) -> str:

@@ -4,6 +4,7 @@ NewsbotError
 ├── ConfigError(key)                 bad operator config; stops start-up, names the key
 ├── SourceError(source)              a source could not be read this time
 │   ├── FetchError(status?)          network, HTTP status, too big, too slow
+│   │   └── UnsafeURL                a stranger's URL the guard refused; nothing was fetched
 │   └── FeedParseError               not a feed, or a feed too broken to read
 ├── TopicError(position)             a topic the matcher cannot accept
 └── DeliveryError(retryable)         an adapter could not deliver an alert
@@ -53,6 +54,10 @@ class FetchError(SourceError):
         super().__init__(source, reason)
         self.status = status
         self.retry_after = retry_after
+
+
+class UnsafeURL(FetchError):
+    """The guard refused the URL (or a redirect hop): `reason` names what was refused."""
 
 
 class FeedParseError(SourceError):

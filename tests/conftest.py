@@ -1,1 +1,6 @@
-pytest_plugins = ["tests.support.feedserver", "tests.support.db", "tests.support.fake_slack"]
+pytest_plugins = [
+    "tests.support.feedserver",
+    "tests.support.db",
+    "tests.support.fake_slack",
+    "tests.support.guard",
+]

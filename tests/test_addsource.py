@@ -45,8 +45,10 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def commands(store: SqlStore, client: httpx.AsyncClient) -> Commands:
-    probe = FeedProbe(untrusted_fetch(Fetcher(client, timeout=5)))
+def commands(
+    store: SqlStore, client: httpx.AsyncClient, guarded_client: httpx.AsyncClient
+) -> Commands:
+    probe = FeedProbe(untrusted_fetch(Fetcher(client, untrusted_client=guarded_client, timeout=5)))
     return Commands(
         store=store, matcher=PhraseMatcher(), probe=probe, limits=ChatLimits(max_sources=2)
     )
@@ -203,14 +205,18 @@ async def test_in_a_group_only_admins_add_or_remove_sources(
 
 
 async def test_a_chat_added_source_alerts_only_the_chats_that_added_it(
-    commands: Commands, store: SqlStore, client: httpx.AsyncClient, feed_server: FeedServer
+    commands: Commands,
+    store: SqlStore,
+    client: httpx.AsyncClient,
+    guarded_client: httpx.AsyncClient,
+    feed_server: FeedServer,
 ) -> None:
     feed_server.set("/local.rss", rss([ALIYEV], title="Local"))
     for chat in (CHAT, OTHER):
         assert "Subscribed" in await say(commands, "/subscribe peacekeepers", chat)
     assert "Added" in await say(commands, f"/addsource {feed_server.url('/local.rss')}")
     clock = FakeClock(datetime.now(UTC))  # the commands above ran on the real clock
-    fetcher = Fetcher(client)
+    fetcher = Fetcher(client, untrusted_client=guarded_client)
     poller = Poller(
         fetcher=fetcher,
         store=store,

@@ -117,3 +117,37 @@ def test_run_refuses_a_bad_config_naming_the_key(
     bad.write_text('[[sources]]\nurl = "https://a.example/rss"\ninterval = 0\n')
     assert main(["run", "--config", str(bad)]) == 2
     assert "sources[0].interval" in capsys.readouterr().err
+
+
+def test_untrusted_check_refuses_what_a_chat_user_could_not_add(
+    capsys: pytest.CaptureFixture[str], feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.set("/ki.rss", rss([PEACEKEEPERS], title="Kyiv Independent"))
+    local = tmp_path / "saved.xml"
+    local.write_text(rss([PEACEKEEPERS], title="Saved"))
+
+    status, out, err = run_check(
+        capsys,
+        "--untrusted",
+        feed_server.url("/ki.rss"),
+        "http://2130706433/feed",
+        str(local),
+        "--topic",
+        "peacekeepers",
+    )
+
+    assert status == 1
+    assert out == ""
+    assert err.splitlines() == [
+        f"newsbot: cannot read {feed_server.url('/ki.rss')}: "
+        "loopback address 127.0.0.1 is not allowed",
+        "newsbot: cannot read http://2130706433/feed: loopback address 127.0.0.1 is not allowed",
+        f"newsbot: cannot read {local}: only http and https URLs are allowed",
+    ]
+    assert feed_server.requests("/ki.rss") == []
+
+    # Trusted, the same sources are read.
+    status, out, _ = run_check(
+        capsys, feed_server.url("/ki.rss"), str(local), "--topic", "peacekeepers"
+    )
+    assert status == 0 and PEACEKEEPERS.title in out

@@ -7,6 +7,7 @@ import pytest
 from bot.config import Config, SourceConfig, load_config
 from bot.delivery.policy import DeliveryPolicy
 from bot.errors import ConfigError
+from bot.ingest.limits import FetchLimits
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "newsbot.example.toml"
 
@@ -39,6 +40,17 @@ def test_example_file_loads() -> None:
     assert config.demo is False
     assert [s.name for s in config.sources] == ["BBC World", "www.theguardian.com"]
     assert config.sources[1].interval == 600.0
+
+
+def test_fetch_limits(tmp_path: Path) -> None:
+    text = "[fetch]\nmax_bytes = 1048576\ntimeout_seconds = 7.5\nuntrusted_ports = [443, 8443]\n"
+    config = load_config(write(tmp_path, text), {})
+    assert config.fetch == FetchLimits(
+        max_bytes=1048576, timeout_seconds=7.5, untrusted_ports=frozenset({443, 8443})
+    )
+    assert load_config(None, {}).fetch == FetchLimits(
+        max_bytes=5 * 1024 * 1024, timeout_seconds=20.0, untrusted_ports=frozenset({80, 443})
+    )
 
 
 def test_example_file_mentions_every_environment_variable() -> None:
@@ -209,6 +221,15 @@ def test_database_password_in_the_file_is_rejected(tmp_path: Path) -> None:
         ('[[sources]]\nname = "no url"', "sources[0].url"),
         ("[[sources]]\nurl = 42", "sources[0].url"),
         ('[[sources]]\nurl = "https://a.example/"\nname = ""', "sources[0].name"),
+        ("fetch = 5", "fetch"),
+        ("[fetch]\nmax_bytes = 0", "fetch.max_bytes"),
+        ('[fetch]\nmax_bytes = "5MB"', "fetch.max_bytes"),
+        ("[fetch]\ntimeout_seconds = 0", "fetch.timeout_seconds"),
+        ("[fetch]\nuntrusted_ports = 443", "fetch.untrusted_ports"),
+        ("[fetch]\nuntrusted_ports = []", "fetch.untrusted_ports"),
+        ("[fetch]\nuntrusted_ports = [80, 70000]", "fetch.untrusted_ports"),
+        ('[fetch]\nuntrusted_ports = ["443"]', "fetch.untrusted_ports"),
+        ("[fetch]\nmax_size = 1", "fetch.max_size"),
     ],
 )
 def test_bad_values_name_their_key(tmp_path: Path, text: str, key: str) -> None:

@@ -4,14 +4,23 @@ import gzip
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator, Callable
+from email.utils import formatdate
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.errors import FetchError
-from bot.ingest.fetch import DEFAULT_USER_AGENT, Fetcher, make_client, read_local
+from bot.ingest.fetch import (
+    DEFAULT_USER_AGENT,
+    Fetcher,
+    make_client,
+    parse_retry_after,
+    read_local,
+)
 from tests.support.feedserver import FeedServer, free_port
 
 FEED = "<rss version='2.0'><channel><title>t</title></channel></rss>"
@@ -112,7 +121,51 @@ async def test_retry_after_is_reported(feed_server: FeedServer, fetcher: Fetcher
         await fetcher.fetch(feed_server.url("/feed"))
 
     assert info.value.status == 503
+    assert info.value.retry_after == 120.0
     assert "retry after 120" in info.value.reason
+
+
+async def test_429_with_an_http_date_retry_after(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    # Measured from the response's own Date header, so it is 300 s give or take the second the
+    # server took to answer.
+    feed_server.set_status("/feed", 429, retry_after=formatdate(time.time() + 300, usegmt=True))
+
+    with pytest.raises(FetchError) as info:
+        await fetcher.fetch(feed_server.url("/feed"))
+
+    assert info.value.status == 429
+    assert info.value.retry_after is not None and 298 <= info.value.retry_after <= 300
+
+
+@pytest.mark.parametrize("status", [404, 500])
+async def test_retry_after_counts_only_on_429_and_503(
+    feed_server: FeedServer, fetcher: Fetcher, status: int
+) -> None:
+    feed_server.set_status("/feed", status, retry_after=60)
+
+    with pytest.raises(FetchError) as info:
+        await fetcher.fetch(feed_server.url("/feed"))
+
+    assert info.value.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("value", "date", "expected"),
+    [
+        ("120", None, 120.0),
+        (" 0 ", None, 0.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", "Wed, 21 Oct 2015 07:26:30 GMT", 90.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", "Wed, 21 Oct 2015 08:00:00 GMT", 0.0),
+        ("9" * 400, None, 7 * 24 * 3600.0),
+        ("-5", None, None),
+        ("1.5", None, None),
+        ("soon", None, None),
+        ("", None, None),
+        (None, None, None),
+    ],
+)
+def test_parse_retry_after(value: str | None, date: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value, date) == expected
 
 
 async def test_connection_refused(fetcher: Fetcher) -> None:
@@ -137,6 +190,31 @@ async def test_trickling_server_is_cut_off_by_total_timeout(
     assert time.monotonic() - started < 1.5
 
 
+async def test_one_byte_per_second_is_abandoned_at_the_deadline(
+    feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed_server.set_slow("/drip", 1, body=b"<rss>" + b" " * 100)
+    started = time.monotonic()
+
+    with pytest.raises(FetchError) as info:
+        await fetcher.fetch(feed_server.url("/drip"))
+
+    assert info.value.reason == "timed out after 1s"
+    assert time.monotonic() - started < 1.5
+
+
+async def test_a_server_that_never_answers_is_abandoned_at_the_deadline(fetcher: Fetcher) -> None:
+    # The kernel completes the handshake for a listening socket; nobody ever reads or writes.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        with pytest.raises(FetchError) as info:
+            await fetcher.fetch(f"http://127.0.0.1:{port}/feed")
+
+    assert info.value.reason == "timed out after 1s"
+
+
 async def test_gzip_bomb_is_cut_off_at_max_bytes(feed_server: FeedServer, fetcher: Fetcher) -> None:
     feed_server.set_gzip_bomb("/bomb", 20 * 1024 * 1024)
 
@@ -144,6 +222,53 @@ async def test_gzip_bomb_is_cut_off_at_max_bytes(feed_server: FeedServer, fetche
         await fetcher.fetch(feed_server.url("/bomb"))
 
     assert info.value.reason == "larger than 100 kB"
+
+
+async def test_a_gigabyte_gzip_bomb_stops_at_the_cap_with_bounded_memory(
+    feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    # ~1 MB on the wire, 1 GB inflated. httpx's own decoder inflates each 64 kB network read in
+    # one go (~64 MB here) before any byte count sees it; ours inflates at most cap + 1 bytes.
+    feed_server.set_gzip_bomb("/bomb", 1 << 30)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError) as info:
+            await fetcher.fetch(feed_server.url("/bomb"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert info.value.reason == "larger than 100 kB"
+    assert peak < 4 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("coding", "pack"),
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, as some servers send
+    ],
+    ids=["gzip", "x-gzip", "deflate-zlib", "deflate-raw"],
+)
+async def test_compressed_bodies_are_inflated(
+    feed_server: FeedServer, fetcher: Fetcher, coding: str, pack: Callable[[bytes], bytes]
+) -> None:
+    feed_server.set("/feed", pack(FEED.encode()), headers={"Content-Encoding": coding})
+
+    result = await fetcher.fetch(feed_server.url("/feed"))
+
+    assert result.content == FEED.encode()
+
+
+async def test_corrupt_gzip_is_a_fetch_error(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    feed_server.set("/feed", b"\x1f\x8b\x08\x00garbage" * 10, headers={"Content-Encoding": "gzip"})
+
+    with pytest.raises(FetchError) as info:
+        await fetcher.fetch(feed_server.url("/feed"))
+
+    assert info.value.reason == "could not decode the compressed body"
 
 
 async def test_body_just_under_the_cap_is_read(feed_server: FeedServer, fetcher: Fetcher) -> None:

@@ -291,3 +291,21 @@ def test_feed_fastfeedparser_rejects_is_read_by_the_fallback() -> None:
     data = b"<rss version='2.0'><item><title>Orphan</title><link>/o</link></item></rss>"
     feed = parse_feed(data, source=SOURCE)
     assert [(e.title, e.link) for e in feed.entries] == [("Orphan", "https://example.org/o")]
+
+
+@pytest.mark.parametrize("route", ["", ' xml:base="https://example.org/"'])
+@pytest.mark.parametrize(
+    "ref", ["&#xD800;", "&#0;", "&#99999999999;", "&#x110000;", "&#" + "9" * 40 + ";"]
+)
+def test_a_forbidden_character_reference_costs_one_character_not_the_feed(
+    route: str, ref: str
+) -> None:
+    # feedparser raised UnicodeEncodeError / OverflowError on these, losing the whole feed.
+    data = (
+        f"<rss version='2.0'{route}><channel><title>News</title>"
+        f"<item><title>Bad {ref} ref &#233;</title><link>/a</link></item></channel></rss>"
+    ).encode()
+
+    feed = parse_feed(data, source=SOURCE)
+
+    assert [e.title for e in feed.entries] == ["Bad \ufffd ref é"]

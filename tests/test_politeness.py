@@ -72,7 +72,8 @@ def make_rig(
     rand: Callable[[], float] = lambda: 0.0,
 ) -> Rig:
     clock = FakeClock()
-    fetcher = Fetcher(client, user_agent=policy.user_agent, timeout=10)
+    # These tests are about when and how often; the guard itself is tested in test_guard.py.
+    fetcher = Fetcher(client, untrusted_client=client, user_agent=policy.user_agent, timeout=10)
     poller = Poller(
         fetcher=fetcher,
         store=store,

@@ -14,6 +14,7 @@ from tests.support.chat import TypedChat
 from tests.support.clock import FakeClock
 from tests.support.feeds import ALIYEV, rss
 from tests.support.feedserver import FeedServer
+from tests.support.guard import loopback_guard
 
 
 async def test_a_chat_source_that_disappears_is_parked_and_the_chat_told_once(
@@ -31,7 +32,9 @@ async def test_a_chat_source_that_disappears_is_parked_and_the_chat_told_once(
     )
     clock = FakeClock(datetime.now(UTC))
     chat = TypedChat()
-    bot = await build(config, adapters=[chat.adapter], clock=clock)
+    bot = await build(
+        config, adapters=[chat.adapter], clock=clock, guard=loopback_guard(feed_server)
+    )
     await bot.start(schedule=False)
     try:
         assert "Added “My Town”" in await chat.say(f"/addsource {feed_server.url('/mine.rss')}")

@@ -10,9 +10,14 @@ client is passed in, and the body of a redirect response is never read (httpx re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import Mapping
+import ssl
+import zlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -20,11 +25,17 @@ from urllib.request import url2pathname
 import httpx
 
 from bot import __version__
-from bot.errors import FetchError
-from bot.ingest.retry_after import parse_retry_after
+from bot.errors import FetchError, UnsafeURL
+from bot.ingest.guard import (
+    DEFAULT_POLICY,
+    Dialer,
+    GuardedTransport,
+    GuardPolicy,
+    Resolver,
+    system_resolver,
+)
+from bot.ingest.limits import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_TIMEOUT = 20.0
 DEFAULT_USER_AGENT = f"newsbot/{__version__} (+https://github.com/newsbot)"
 MAX_REDIRECTS = 5
 
@@ -34,7 +45,7 @@ FEED_ACCEPT = (
 )
 # Only what we advertise: a coding httpx cannot decode would otherwise reach the parser as garbage.
 _ACCEPT_ENCODING = "gzip, deflate"
-_DECODABLE = frozenset({"gzip", "deflate"})
+_DECODABLE = frozenset({"gzip", "x-gzip", "deflate"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,24 +63,47 @@ class FetchResult:
 
 
 class Fetcher:
-    """Conditional GETs through a client owned by the caller."""
+    """Conditional GETs through clients owned by the caller.
+
+    `client` serves trusted sources (operator config, `newsbot check`). `untrusted_client` (from
+    `make_guarded_client`) serves `fetch(..., untrusted=True)`: sources a chat user added. They are
+    separate clients so no pooled connection made for a trusted source is ever reused unchecked.
+    """
 
     def __init__(
         self,
         client: httpx.AsyncClient,
         *,
+        untrusted_client: httpx.AsyncClient | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         timeout: float = DEFAULT_TIMEOUT,
         user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
         self._client = client
+        self._untrusted_client = untrusted_client
         self._max_bytes = max_bytes
         self._timeout = timeout
         self._user_agent = user_agent
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        untrusted: bool = False,
     ) -> FetchResult:
+        """Raises FetchError; for `untrusted`, UnsafeURL (a FetchError) when the guard refuses the
+        URL or any redirect hop, before anything is sent there."""
+        client = self._client
+        if untrusted:
+            if self._untrusted_client is None:
+                raise UnsafeURL(url, "no guarded client is set up for sources from chats")
+            client = self._untrusted_client
+            scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+            if scheme not in ("http", "https"):
+                # build_request would drop a host-less URL's scheme before the guard sees it.
+                raise UnsafeURL(url, "only http and https URLs are allowed")
         headers = {
             "User-Agent": self._user_agent,
             "Accept": FEED_ACCEPT,
@@ -80,9 +114,10 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            # httpx timeouts are per read; a server trickling bytes never trips them.
+            # httpx timeouts are per read; a server trickling bytes never trips them. The deadline
+            # covers the name lookup, every redirect hop and the whole body.
             async with asyncio.timeout(self._timeout):
-                return await self._follow(url, headers, etag, last_modified)
+                return await self._follow(client, url, headers, etag, last_modified)
         except TimeoutError:
             raise FetchError(url, f"timed out after {self._timeout:g}s") from None
         except httpx.InvalidURL as exc:
@@ -91,16 +126,25 @@ class Fetcher:
             raise FetchError(url, _describe(exc)) from exc
 
     async def _follow(
-        self, url: str, headers: dict[str, str], etag: str | None, last_modified: str | None
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: dict[str, str],
+        etag: str | None,
+        last_modified: str | None,
     ) -> FetchResult:
         # build_request drops a host-less URL's scheme (file:///x becomes /x); name it from here.
         target = httpx.URL(url)
-        request = self._client.build_request("GET", url, headers=headers)
-        for _ in range(MAX_REDIRECTS + 1):
+        request = client.build_request("GET", url, headers=headers)
+        for hop in range(MAX_REDIRECTS + 1):
             try:
-                response = await self._client.send(request, stream=True, follow_redirects=False)
+                response = await client.send(request, stream=True, follow_redirects=False)
             except httpx.UnsupportedProtocol:
                 raise FetchError(url, _scheme_reason(target)) from None
+            except UnsafeURL as exc:
+                if hop == 0:
+                    raise UnsafeURL(url, exc.reason) from None
+                raise UnsafeURL(url, f"redirect to {request.url} refused: {exc.reason}") from None
             try:
                 if response.next_request is not None:
                     request = response.next_request
@@ -127,7 +171,11 @@ class Fetcher:
                 last_modified=response.headers.get("Last-Modified") or last_modified,
             )
         if status >= 300:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            retry_after = None
+            if status in (429, 503):
+                retry_after = parse_retry_after(
+                    response.headers.get("Retry-After"), response.headers.get("Date")
+                )
             raise FetchError(url, _status_reason(response), status=status, retry_after=retry_after)
         return FetchResult(
             url=final_url,
@@ -152,15 +200,55 @@ class Fetcher:
         declared = response.headers.get("Content-Length", "")
         if not codings and declared.isdigit() and int(declared) > self._max_bytes:
             raise FetchError(url, too_large)
+        inflate = _Inflater(codings[0]) if codings else None
         chunks: list[bytes] = []
         total = 0
-        # Decoded bytes, so a small gzip that expands hugely is stopped at the cap.
-        async for chunk in response.aiter_bytes():
+        # Raw bytes, inflated here a bounded step at a time: httpx's own decoder inflates a whole
+        # network read at once, and one 64 kB read of a gzip bomb is ~64 MB before any cap.
+        raws: AsyncIterator[bytes] = response.aiter_raw()
+        if response.is_stream_consumed:  # a mounted local transport built it in memory, decoded
+            inflate = None
+            raws = _once(response.content)
+        async for raw in raws:
+            room = self._max_bytes - total
+            try:
+                chunk = inflate.feed(raw, room + 1) if inflate else raw
+            except zlib.error:
+                raise FetchError(url, "could not decode the compressed body") from None
             total += len(chunk)
             if total > self._max_bytes:
                 raise FetchError(url, too_large)
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+class _Inflater:
+    """gzip or deflate, decoded with an output limit per step."""
+
+    def __init__(self, coding: str) -> None:
+        # gzip: header required (16+); deflate: zlib-wrapped per RFC 9110, raw from some servers.
+        self._raw_fallback = coding == "deflate"
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | (0 if self._raw_fallback else 16))
+        self._started = False
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        """At most `limit` bytes of output for `data`; exactly `limit` means there was more."""
+        if self._z.eof:
+            return b""  # trailing bytes after the stream are ignored, as browsers do
+        if not self._started and self._raw_fallback:
+            self._started = True
+            try:
+                return self._z.decompress(data, limit)
+            except zlib.error:
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+        self._started = True
+        # With max_length, zlib stops once the output fills it; leftover input then sits in
+        # unconsumed_tail, which we drop: reaching the limit ends the fetch anyway.
+        return self._z.decompress(data, limit)
 
 
 def read_local(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> FetchResult:
@@ -208,6 +296,57 @@ def make_client(
         mounts=dict(mounts) if mounts else None,
         transport=transport,
     )
+
+
+def make_guarded_client(
+    policy: GuardPolicy = DEFAULT_POLICY,
+    *,
+    resolver: Resolver = system_resolver,
+    dialer: Dialer | None = None,
+    timeout: httpx.Timeout | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> httpx.AsyncClient:
+    """The client for untrusted sources: every request and new connection passes the guard.
+    `resolver`, `dialer` and `ssl_context` are seams for tests (default: the system's)."""
+    transport = (
+        GuardedTransport(policy, resolver=resolver, ssl_context=ssl_context)
+        if dialer is None
+        else GuardedTransport(policy, resolver=resolver, dialer=dialer, ssl_context=ssl_context)
+    )
+    return httpx.AsyncClient(
+        trust_env=False,  # a proxy would connect for us, to an address we never checked
+        follow_redirects=False,
+        timeout=timeout or httpx.Timeout(10.0),
+        headers={"User-Agent": DEFAULT_USER_AGENT},
+        transport=transport,
+    )
+
+
+MAX_RETRY_AFTER = 7 * 24 * 3600.0
+
+
+def parse_retry_after(value: str | None, date: str | None = None) -> float | None:
+    """Retry-After as seconds to wait: delay-seconds, or an HTTP-date measured from the response's
+    own Date (so our clock's skew does not matter) or from now. None if absent or unreadable;
+    clamped to [0, 7 days] so a hostile value cannot park a source forever or overflow."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return min(float(min(int(value), int(MAX_RETRY_AFTER))), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    now = datetime.now(UTC)
+    if date:
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            now = parsedate_to_datetime(date)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return max(0.0, min((when - now).total_seconds(), MAX_RETRY_AFTER))
 
 
 def _status_reason(response: httpx.Response) -> str:

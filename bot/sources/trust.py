@@ -1,9 +1,8 @@
 """Fetching a URL a chat user chose: the one seam every untrusted fetch goes through.
 
-SEAM for the fetch-safety work (issue 8, the guard): when `Fetcher.fetch(url, untrusted=True)`
-exists, `untrusted_fetch` passes the flag on (see the marked line) and the guard refuses private,
-loopback and other internal addresses there. Until then this layer only insists on http(s), so a
-chat can never make the bot read a local file.
+The fetcher's guarded client (`bot.ingest.guard`) refuses private, loopback and other internal
+addresses on every hop; this layer also insists on http(s), so a chat can never make the bot
+read a local file.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ def untrusted_fetch(fetcher: Fetcher) -> ConditionalFetch:
         problem = web_url_problem(url)
         if problem is not None:
             raise FetchError(url, problem)
-        # Guard seam: becomes fetcher.fetch(url, untrusted=True, ...) once the guard lands.
-        return await fetcher.fetch(url, etag=etag, last_modified=last_modified)
+        return await fetcher.fetch(url, etag=etag, last_modified=last_modified, untrusted=True)
 
     return fetch

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -50,7 +51,9 @@ class _Route:
 class FeedServer:
     """Start with `with FeedServer() as server:` or use the `feed_server` fixture."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: a server context to serve https (its sni_callback sees the client's SNI)."""
+        self._tls = tls
         self._routes: dict[str, _Route] = {}
         self._log: dict[str, list[Hit]] = {}
         self._lock = threading.Lock()
@@ -59,6 +62,8 @@ class FeedServer:
         self._in_flight = 0
         self.max_in_flight = 0  # the most requests this server was answering at one moment
         self._httpd = _Server(("127.0.0.1", 0), _make_handler(self))
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -68,7 +73,8 @@ class FeedServer:
         return int(self._httpd.server_address[1])
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def set(
         self,
