@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.support.feedserver", "tests.support.db"]
+pytest_plugins = ["tests.support.feedserver", "tests.support.db", "tests.support.fake_telegram"]
