@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
+from bot.adapters.base import ChatAdapter
 from bot.config import Config, load_config
 from bot.errors import ConfigError, TopicError
 from bot.health import MAX_AGE_SECONDS, heartbeat_path, is_fresh
@@ -123,33 +124,65 @@ def _run(args: argparse.Namespace) -> int:
         print(f"newsbot: {e}", file=sys.stderr)
         return 2
     setup_logging(args.log_level or config.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(config))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(config))
+    except ConfigError as e:  # found only on contact, e.g. a token Telegram rejects
+        print(f"newsbot: {e}", file=sys.stderr)
+        return 2
     return 0
+
+
+def platform_adapters(config: Config) -> list[ChatAdapter]:
+    """The chat platforms configured by their tokens; none means the terminal chat."""
+    adapters: list[ChatAdapter] = []
+    if config.telegram_token:
+        from bot.adapters.telegram import TelegramChat, Webhook
+
+        webhook = None
+        if config.telegram.webhook_url and config.telegram_webhook_secret:
+            webhook = Webhook(
+                url=config.telegram.webhook_url,
+                secret_token=config.telegram_webhook_secret,
+                listen=config.telegram.webhook_listen,
+                port=config.telegram.webhook_port,
+            )
+        adapters.append(
+            TelegramChat(config.telegram_token, base_url=config.telegram.base_url, webhook=webhook)
+        )
+    return adapters
 
 
 async def _serve(config: Config) -> None:
     from bot.adapters.terminal import TerminalChat, print_line, stdin_lines
     from bot.app import build
 
-    terminal = TerminalChat(stdin_lines(), print_line)
-    bot = await build(config, adapters=[terminal])
+    platforms = platform_adapters(config)
+    terminal = None if platforms else TerminalChat(stdin_lines(), print_line)
+    bot = await build(config, adapters=[terminal] if terminal else platforms)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await bot.start()
-    names = ", ".join(s.name for s in bot.sources)
-    print_line(
-        f"newsbot {__version__} — terminal chat. Watching: {names}.\n"
-        "Type /subscribe peacekeepers (or any topic), /help for commands, Ctrl-D or Ctrl-C to quit."
-    )
-    closed = asyncio.create_task(terminal.closed.wait())
-    stopped = asyncio.create_task(stop.wait())
+    waits = {asyncio.create_task(stop.wait())}
     try:
-        await asyncio.wait({closed, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        await bot.start()
+        names = ", ".join(s.name for s in bot.sources)
+        if terminal is None:
+            chats = ", ".join(a.platform for a in platforms)
+            logging.getLogger("bot").info(
+                "newsbot %s on %s. Watching: %s.", __version__, chats, names
+            )
+        else:
+            print_line(
+                f"newsbot {__version__} — terminal chat. Watching: {names}.\n"
+                "Type /subscribe peacekeepers (or any topic), /help for commands, Ctrl-D or "
+                "Ctrl-C to quit."
+            )
+            waits.add(asyncio.create_task(terminal.closed.wait()))
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        closed.cancel()
-        stopped.cancel()
+        for task in waits:
+            task.cancel()
         await bot.stop()

@@ -8,6 +8,7 @@ raises `ConfigError` whose key names the exact place (`sources[2].interval`, `NE
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,7 +33,14 @@ SECRET_ENV: Mapping[str, str] = {
     "slack_bot_token": "NEWSBOT_SLACK_BOT_TOKEN",
     "slack_app_token": "NEWSBOT_SLACK_APP_TOKEN",
     "slack_signing_secret": "NEWSBOT_SLACK_SIGNING_SECRET",
+    "telegram_webhook_secret": "NEWSBOT_TELEGRAM_WEBHOOK_SECRET",
 }
+ENV_TELEGRAM_BASE_URL = "NEWSBOT_TELEGRAM_BASE_URL"
+ENV_TELEGRAM_WEBHOOK_URL = "NEWSBOT_TELEGRAM_WEBHOOK_URL"
+TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+_TELEGRAM_KEYS = ("base_url", "webhook_url", "webhook_listen", "webhook_port")
+# setWebhook's secret_token: 1-256 characters, only these (core.telegram.org/bots/api#setwebhook).
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DATA_DIR = Path("data")
@@ -43,7 +51,7 @@ ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg
 _BARE_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 _SECRET_WORDS = ("token", "secret", "password")
 
-_TOP_KEYS = ("database_url", "log_level", "delivery", "sources")
+_TOP_KEYS = ("database_url", "log_level", "delivery", "sources", "telegram")
 _SOURCE_KEYS = ("url", "name", "interval")
 _DELIVERY_KEYS = (
     "batch",
@@ -67,6 +75,17 @@ class SourceConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """How to reach Telegram: the Bot API address, and webhook mode when `webhook_url` is set
+    (long polling otherwise). The webhook secret is on Config, from the environment."""
+
+    base_url: str = TELEGRAM_BASE_URL  # python-telegram-bot's form: the token is appended
+    webhook_url: str | None = None  # public https URL Telegram posts updates to
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database_url: str = default_database_url(DEFAULT_DATA_DIR)
     log_level: str = "INFO"
@@ -80,6 +99,8 @@ class Config:
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
 
 
 def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
@@ -91,6 +112,8 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
     data_dir = Path(_env(env, ENV_DATA_DIR) or DEFAULT_DATA_DIR)
     base_dir = file_path.parent if file_path else Path.cwd()
     sources = _sources(raw.get("sources", []), base_dir)
+    telegram = _telegram(raw.get("telegram", {}), env)
+    webhook_secret = _webhook_secret(telegram, env)
     return Config(
         database_url=_database_url(raw, env, data_dir),
         log_level=_log_level(raw, env),
@@ -103,6 +126,8 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
         slack_bot_token=_env(env, SECRET_ENV["slack_bot_token"]),
         slack_app_token=_env(env, SECRET_ENV["slack_app_token"]),
         slack_signing_secret=_env(env, SECRET_ENV["slack_signing_secret"]),
+        telegram=telegram,
+        telegram_webhook_secret=webhook_secret,
     )
 
 
@@ -312,3 +337,50 @@ def _delivery(value: object) -> DeliveryPolicy:
         retry_max_seconds=seconds("retry_max_seconds", defaults.retry_max_seconds),
         poll_seconds=seconds("poll_seconds", defaults.poll_seconds),
     )
+
+
+def _http_url(value: object, where: str, *, https: bool = False) -> str:
+    text = _string(value, where)
+    parts = urlsplit(text)
+    schemes = ("https",) if https else ("http", "https")
+    if parts.scheme.lower() not in schemes or not parts.hostname:
+        raise ConfigError(where, f"must be an {' or '.join(schemes)} URL with a host, got {text!r}")
+    return text
+
+
+def _telegram(value: object, env: Mapping[str, str]) -> TelegramConfig:
+    table = _table(value, "telegram")
+    _check_keys(table, _TELEGRAM_KEYS, "telegram")
+    defaults = TelegramConfig()
+    base_url = defaults.base_url
+    if from_env := _env(env, ENV_TELEGRAM_BASE_URL):
+        base_url = _http_url(from_env, ENV_TELEGRAM_BASE_URL)
+    elif "base_url" in table:
+        base_url = _http_url(table["base_url"], "telegram.base_url")
+    webhook_url = None
+    if from_env := _env(env, ENV_TELEGRAM_WEBHOOK_URL):
+        webhook_url = _http_url(from_env, ENV_TELEGRAM_WEBHOOK_URL, https=True)
+    elif "webhook_url" in table:
+        webhook_url = _http_url(table["webhook_url"], "telegram.webhook_url", https=True)
+    listen = defaults.webhook_listen
+    if "webhook_listen" in table:
+        listen = _string(table["webhook_listen"], "telegram.webhook_listen")
+    port = defaults.webhook_port
+    if "webhook_port" in table:
+        port = _count(table["webhook_port"], "telegram.webhook_port")
+        if port > 65535:
+            raise ConfigError("telegram.webhook_port", f"must be a TCP port (1-65535), got {port}")
+    return TelegramConfig(
+        base_url=base_url, webhook_url=webhook_url, webhook_listen=listen, webhook_port=port
+    )
+
+
+def _webhook_secret(telegram: TelegramConfig, env: Mapping[str, str]) -> str | None:
+    name = SECRET_ENV["telegram_webhook_secret"]
+    secret = _env(env, name)
+    if secret is not None and not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError(name, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    if telegram.webhook_url is not None and secret is None:
+        # Without it anyone who finds the URL could post fake updates to the bot.
+        raise ConfigError(name, "is required when telegram.webhook_url is set (webhook mode)")
+    return secret

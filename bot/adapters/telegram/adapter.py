@@ -25,7 +25,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.adapters.base import ChatPort
@@ -41,7 +41,7 @@ from bot.adapters.telegram.render import (
 )
 from bot.commands.core import Reply, command_specs
 from bot.domain import AlertMessage, ChatAddress
-from bot.errors import DeliveryError, RateLimited
+from bot.errors import ConfigError, DeliveryError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,10 @@ class TelegramChat:
         )
         self._app.add_handler(TypeHandler(Update, self._on_update))
         self._app.add_error_handler(self._on_error)
-        await self._app.initialize()  # getMe: a bad token or base URL fails here, loudly
+        try:
+            await self._app.initialize()  # getMe: a bad token fails here, loudly
+        except InvalidToken as e:
+            raise ConfigError("NEWSBOT_TELEGRAM_TOKEN", f"Telegram rejected the token: {e}") from e
         await self._register_commands()
         updater = self._app.updater
         assert updater is not None
