@@ -68,6 +68,17 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """A call the fake answered with an error."""
+
+    method: str
+    chat_id: int | None
+    code: int
+    description: str
+    at: float  # time.monotonic()
+
+
+@dataclass(frozen=True)
 class Answer:
     query_id: str
     text: str
@@ -132,6 +143,7 @@ class FakeTelegram:
         self._windows: dict[int | str, deque[float]] = {}
         self._failures: dict[tuple[str, int | None], list[ApiError]] = {}
         self.answers: list[Answer] = []
+        self.rejected: list[Rejected] = []
         self.calls: list[tuple[str, Json]] = []
         self.commands: list[Json] = []
         self.webhook: Json | None = None
@@ -290,6 +302,18 @@ class FakeTelegram:
                 and (thread is None or s.thread_id == thread)
             ]
 
+    def rejections(self, chat_id: int) -> list[Rejected]:
+        with self._lock:
+            return [r for r in self.rejected if r.chat_id == chat_id]
+
+    def send_attempts(self, chat_id: int) -> int:
+        with self._lock:
+            return sum(
+                1
+                for name, params in self.calls
+                if name == "sendMessage" and _int(params.get("chat_id")) == chat_id
+            )
+
     def pending_updates(self) -> int:
         with self._lock:
             return len(self._updates)
@@ -355,14 +379,19 @@ class FakeTelegram:
         with self._lock:
             self.calls.append((method, params))
             chat_id = _int(params.get("chat_id"))
-            for key in ((method, chat_id), (method, None)):
-                queue = self._failures.get(key)
-                if queue:
-                    raise queue.pop(0)
-            handler = getattr(self, f"_api_{method}", None)
-            if handler is None:
-                raise ApiError(404, "Not Found")
-            return handler(params)
+            try:
+                for key in ((method, chat_id), (method, None)):
+                    queue = self._failures.get(key)
+                    if queue:
+                        raise queue.pop(0)
+                handler = getattr(self, f"_api_{method}", None)
+                if handler is None:
+                    raise ApiError(404, "Not Found")
+                return handler(params)
+            except ApiError as e:
+                now = time.monotonic()
+                self.rejected.append(Rejected(method, chat_id, e.code, e.description, now))
+                raise
 
     def _get_updates(self, params: Json) -> list[Json]:
         offset = _int(params.get("offset")) or 0
