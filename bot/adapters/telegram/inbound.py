@@ -131,8 +131,13 @@ class Inbound:
         try:
             action = decode(query.data)
             message = query.message
-            if action is not None and isinstance(message, Message):
-                chat = message_address(message)
+            if action is not None and message is not None:
+                # A message older than 48 h comes back "inaccessible": its chat is known, its
+                # forum topic is not, so a press there acts on the chat's own subscriptions.
+                if isinstance(message, Message):
+                    chat = message_address(message)
+                else:
+                    chat = address(message.chat.id)
                 group = message.chat.type in _GROUPS
                 user_id = query.from_user.id
 
