@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.feedserver import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,3 +63,25 @@ def test_a_token_telegram_rejects_stops_the_bot_naming_the_variable(
     _, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "NEWSBOT_TELEGRAM_TOKEN" in err and "Traceback" not in err
+
+
+def test_an_unreachable_bot_api_stops_the_bot_with_a_clear_message(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "NEWSBOT_TELEGRAM_TOKEN": TOKEN,
+        "NEWSBOT_TELEGRAM_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",
+        "NEWSBOT_DATA_DIR": str(tmp_path),
+        "NEWSBOT_CONFIG": "",
+        "NEWSBOT_DATABASE_URL": "",
+    }
+    process = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert process.returncode == 2
+    assert "NEWSBOT_TELEGRAM_BASE_URL" in process.stderr and "Traceback" not in process.stderr

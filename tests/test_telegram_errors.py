@@ -4,12 +4,13 @@ Telegram refuses is sent once as plain text."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from bot.app import NewsBot
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram, Limits
 from tests.support.feeds import ALIYEV, PEACEKEEPERS, Item, rss
 from tests.support.feedserver import FeedServer
 from tests.support.telegram_bot import (
@@ -82,6 +83,41 @@ async def test_429_holds_only_that_chat_and_the_alert_still_arrives(
         await settle()
         assert len(alerts(fake, A)) == 1 and len(alerts(fake, B)) == 1
         assert item.title in to_a.text
+    finally:
+        await bot.stop()
+
+
+async def test_flood_limits_delay_alerts_and_lose_none(
+    database_url: str, feed_server: FeedServer, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    fake = fake_telegram
+    group = -500
+    # Telegram's limits, with the group's shrunk to 2 per minute so a test can reach it.
+    fake.limits = Limits(group=(2, 60.0))
+    bot, feed = await started(database_url, feed_server, fake, tmp_path)
+    try:
+        fake.private(A)
+        fake.group(group, admins={ADMIN})
+        await say(fake, A, A, "/subscribe peacekeepers")
+        await say(fake, group, ADMIN, "/subscribe peacekeepers")  # the group's first message
+        for _ in range(3):
+            await feed.publish()
+        got = await wait_for_alerts(fake, A, 3)
+        # The private chat got all three, never two within a second, after 429s in between.
+        assert all(b.at - a.at >= 1 for a, b in itertools.pairwise(got))
+        assert any(r.code == 429 for r in fake.rejections(A))
+        # The group got one more, then Telegram asked it to wait most of a minute: it waits,
+        # its alerts stay queued, and the private chat was not held up by it.
+        await wait_for_alerts(fake, group, 1)
+        await wait_for(lambda: any(r.code == 429 for r in fake.rejections(group)))
+        refused = next(r for r in fake.rejections(group) if r.code == 429)
+        assert refused.description in (
+            "Too Many Requests: retry after 60",
+            "Too Many Requests: retry after 59",
+        )
+        assert refused.at < got[-1].at
+        await settle()
+        assert len(alerts(fake, group)) == 1 and len(alerts(fake, A)) == 3
     finally:
         await bot.stop()
 

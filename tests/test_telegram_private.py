@@ -29,6 +29,7 @@ async def test_private_chat_subscribes_gets_each_alert_once_and_asks_for_the_lat
     database_url: str, feed_server: FeedServer, fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:
     fake = fake_telegram
+    fake.limits = None  # flood limits have their own tests (test_telegram_errors.py)
     chat = fake.private(USER)
     feed_server.set("/ki.rss", rss([ALIYEV, CRUMBLES]))
     bot = await start_bot(make_config(database_url, feed_server.url("/ki.rss"), tmp_path), fake)

@@ -84,6 +84,7 @@ class TelegramChat:
         # 429 does not log a deprecation warning; `errors.retry_after_seconds` reads both forms.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self._webhook = webhook
+        self._base_url = base_url
         self._poll_timeout = poll_timeout
         self._app: Application[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder().token(token).base_url(base_url).job_queue(None).build()
@@ -104,6 +105,11 @@ class TelegramChat:
             await self._app.initialize()  # getMe: a bad token fails here, loudly
         except InvalidToken as e:
             raise ConfigError("NEWSBOT_TELEGRAM_TOKEN", f"Telegram rejected the token: {e}") from e
+        except TelegramError as e:
+            # Stop with a clear message; a supervisor (Docker, systemd) restarts the bot later.
+            raise ConfigError(
+                "NEWSBOT_TELEGRAM_BASE_URL", f"cannot reach the Bot API at {self._base_url}: {e}"
+            ) from e
         await self._register_commands()
         updater = self._app.updater
         assert updater is not None
