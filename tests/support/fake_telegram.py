@@ -18,136 +18,39 @@ Load the `fake_telegram` fixture with `pytest_plugins = ["tests.support.fake_tel
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
-import math
 import threading
 import time
 import urllib.request
-from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 
-from tests.support.telegram_html import EntityError, utf16_length, visible_text
+from tests.support.fake_telegram_api import (
+    BOT_USER,
+    BOT_USERNAME,
+    TELEGRAM_LIMITS,
+    TOKEN,
+    Answer,
+    ApiError,
+    BotApi,
+    Chat,
+    Json,
+    Limits,
+    Rejected,
+    Sent,
+    int_param,
+    user_json,
+)
 
-TOKEN = "123456:TEST-token"
-BOT_ID = 123456
-BOT_USERNAME = "NewsTestBot"
-MAX_TEXT = 4096
-Json = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """(messages, seconds) windows; Telegram's documented flood limits by default."""
-
-    private: tuple[int, float] = (1, 1.0)
-    group: tuple[int, float] = (20, 60.0)
-    total: tuple[int, float] = (30, 1.0)
-
-
-@dataclass
-class Sent:
-    """A message the bot sent (and may have edited since)."""
-
-    chat_id: int
-    message_id: int
-    text: str  # as the reader sees it, after entity parsing
-    raw: str  # as the bot sent it
-    parse_mode: str | None
-    thread_id: int | None
-    buttons: list[tuple[str, str]]  # (label, callback_data), row by row
-    preview_disabled: bool
-    at: float  # time.monotonic() when accepted
-    edits: int = 0
+__all__ = ["BOT_USERNAME", "TOKEN", "Answer", "FakeTelegram", "Limits", "Rejected", "Sent"]
 
 
-@dataclass(frozen=True)
-class Rejected:
-    """A call the fake answered with an error."""
-
-    method: str
-    chat_id: int | None
-    code: int
-    description: str
-    at: float  # time.monotonic()
-
-
-@dataclass(frozen=True)
-class Answer:
-    query_id: str
-    text: str
-
-
-@dataclass
-class _Chat:
-    id: int
-    type: str  # private, group, supergroup
-    title: str = ""
-    is_forum: bool = False
-    topics: set[int] = field(default_factory=set)
-    admins: set[int] = field(default_factory=set)
-    gone: str | None = None  # the error description sends get, e.g. blocked or not found
-    migrated_to: int | None = None
-
-    def json(self) -> Json:
-        data: Json = {"id": self.id, "type": self.type}
-        if self.type == "private":
-            data["first_name"] = f"User{self.id}"
-        else:
-            data["title"] = self.title or f"Group {self.id}"
-        if self.is_forum:
-            data["is_forum"] = True
-        return data
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, description: str, parameters: Json | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.parameters = parameters
-
-
-def _user(user_id: int) -> Json:
-    return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
-
-
-BOT_USER: Json = {
-    "id": BOT_ID,
-    "is_bot": True,
-    "first_name": "News Test Bot",
-    "username": BOT_USERNAME,
-    "can_join_groups": True,
-    "can_read_all_group_messages": False,
-    "supports_inline_queries": False,
-}
-
-
-class FakeTelegram:
-    def __init__(self, *, limits: Limits | None = Limits(), max_poll: float = 0.3) -> None:
-        self.limits = limits
-        self.max_poll = max_poll
-        self._lock = threading.Condition()
-        self._chats: dict[int, _Chat] = {}
-        self._updates: list[Json] = []
-        self._update_ids = itertools.count(1)
-        self._message_ids = itertools.count(1000)
-        self._query_ids = itertools.count(1)
-        self._sent: list[Sent] = []
-        self._windows: dict[int | str, deque[float]] = {}
-        self._failures: dict[tuple[str, int | None], list[ApiError]] = {}
-        self.answers: list[Answer] = []
-        self.rejected: list[Rejected] = []
-        self.calls: list[tuple[str, Json]] = []
-        self.commands: list[Json] = []
-        self.webhook: Json | None = None
-        self._closing = False
+class FakeTelegram(BotApi):
+    def __init__(self, *, limits: Limits | None = TELEGRAM_LIMITS, max_poll: float = 0.3) -> None:
+        super().__init__(limits=limits, max_poll=max_poll)
         self._httpd = _Server(("127.0.0.1", 0), _make_handler(self))
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -161,13 +64,13 @@ class FakeTelegram:
 
     def private(self, user_id: int) -> int:
         with self._lock:
-            self._chats.setdefault(user_id, _Chat(user_id, "private"))
+            self._chats.setdefault(user_id, Chat(user_id, "private"))
         return user_id
 
     def group(self, chat_id: int, *, admins: set[int] | None = None, forum: bool = False) -> int:
         kind = "supergroup" if forum or str(chat_id).startswith("-100") else "group"
         with self._lock:
-            self._chats[chat_id] = _Chat(chat_id, kind, is_forum=forum, admins=set(admins or ()))
+            self._chats[chat_id] = Chat(chat_id, kind, is_forum=forum, admins=set(admins or ()))
         return chat_id
 
     def topic(self, chat_id: int, thread_id: int) -> None:
@@ -184,7 +87,7 @@ class FakeTelegram:
                 "message_id": next(self._message_ids),
                 "date": int(time.time()),
                 "chat": chat.json(),
-                "from": _user(user_id),
+                "from": user_json(user_id),
                 "text": text,
             }
             if text.startswith("/"):
@@ -204,7 +107,7 @@ class FakeTelegram:
                 {
                     "callback_query": {
                         "id": query_id,
-                        "from": _user(user_id),
+                        "from": user_json(user_id),
                         "chat_instance": str(message.chat_id),
                         "data": data,
                         "message": self._message_json(message),
@@ -225,7 +128,7 @@ class FakeTelegram:
                 new["until_date"] = 0
             change = {
                 "chat": chat.json(),
-                "from": _user(chat_id if chat_id > 0 else 1),
+                "from": user_json(chat_id if chat_id > 0 else 1),
                 "date": int(time.time()),
                 "old_chat_member": old,
                 "new_chat_member": new,
@@ -252,7 +155,7 @@ class FakeTelegram:
         with self._lock:
             old = self._chats[chat_id]
             old.migrated_to = new_id
-            self._chats[new_id] = _Chat(new_id, "supergroup", admins=set(old.admins))
+            self._chats[new_id] = Chat(new_id, "supergroup", admins=set(old.admins))
             if notify:
                 now = int(time.time())
                 self._push(
@@ -261,7 +164,7 @@ class FakeTelegram:
                             "message_id": next(self._message_ids),
                             "date": now,
                             "chat": old.json(),
-                            "from": _user(1),
+                            "from": user_json(1),
                             "migrate_to_chat_id": new_id,
                         }
                     }
@@ -311,7 +214,7 @@ class FakeTelegram:
             return sum(
                 1
                 for name, params in self.calls
-                if name == "sendMessage" and _int(params.get("chat_id")) == chat_id
+                if name == "sendMessage" and int_param(params.get("chat_id")) == chat_id
             )
 
     def pending_updates(self) -> int:
@@ -348,205 +251,6 @@ class FakeTelegram:
             self._updates.append(update)
             self._lock.notify_all()
         return update_id
-
-    @staticmethod
-    def _gone_text(chat: _Chat) -> str:
-        if chat.type == "private":
-            return "Forbidden: bot was blocked by the user"
-        return f"Forbidden: bot was kicked from the {chat.type} chat"
-
-    def _message_json(self, sent: Sent) -> Json:
-        chat = self._chats[sent.chat_id]
-        data: Json = {
-            "message_id": sent.message_id,
-            "date": int(time.time()),
-            "chat": chat.json(),
-            "from": BOT_USER,
-            "text": sent.text,
-        }
-        if sent.thread_id is not None:
-            data["message_thread_id"] = sent.thread_id
-            data["is_topic_message"] = True
-        if sent.buttons:
-            rows = [[{"text": label, "callback_data": d}] for label, d in sent.buttons]
-            data["reply_markup"] = {"inline_keyboard": rows}
-        return data
-
-    def call(self, method: str, params: Json) -> Any:
-        """One Bot API call (from the HTTP thread); returns `result` or raises ApiError."""
-        if method == "getUpdates":
-            return self._get_updates(params)
-        with self._lock:
-            self.calls.append((method, params))
-            chat_id = _int(params.get("chat_id"))
-            try:
-                for key in ((method, chat_id), (method, None)):
-                    queue = self._failures.get(key)
-                    if queue:
-                        raise queue.pop(0)
-                handler = getattr(self, f"_api_{method}", None)
-                if handler is None:
-                    raise ApiError(404, "Not Found")
-                return handler(params)
-            except ApiError as e:
-                now = time.monotonic()
-                self.rejected.append(Rejected(method, chat_id, e.code, e.description, now))
-                raise
-
-    def _get_updates(self, params: Json) -> list[Json]:
-        offset = _int(params.get("offset")) or 0
-        limit = _int(params.get("limit")) or 100
-        timeout = min(float(params.get("timeout") or 0), self.max_poll)
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            self.calls.append(("getUpdates", params))
-            if self.webhook is not None:
-                raise ApiError(
-                    409,
-                    "Conflict: can't use getUpdates method while webhook is active; "
-                    "use deleteWebhook to delete the webhook first",
-                )
-            # Asking for a higher offset confirms (forgets) everything before it.
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            while not self._updates and not self._closing:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._lock.wait(left)
-            return self._updates[:limit]
-
-    def _chat(self, params: Json) -> _Chat:
-        chat = self._chats.get(_int(params.get("chat_id")) or 0)
-        if chat is None:
-            raise ApiError(400, "Bad Request: chat not found")
-        if chat.migrated_to is not None:
-            raise ApiError(
-                400,
-                "Bad Request: group chat was upgraded to a supergroup chat",
-                {"migrate_to_chat_id": chat.migrated_to},
-            )
-        if chat.gone is not None:
-            raise ApiError(403 if chat.gone.startswith("Forbidden") else 400, chat.gone)
-        return chat
-
-    def _text(self, params: Json) -> tuple[str, str, str | None]:
-        raw = str(params.get("text", ""))
-        mode = params.get("parse_mode")
-        try:
-            text = visible_text(raw) if mode == "HTML" else raw
-        except EntityError as e:
-            raise ApiError(400, f"Bad Request: can't parse entities: {e}") from None
-        if not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_length(text) > MAX_TEXT:
-            raise ApiError(400, "Bad Request: message is too long")
-        return raw, text, mode
-
-    def _flood_check(self, chat: _Chat) -> None:
-        if self.limits is None:
-            return
-        now = time.monotonic()
-        rule = self.limits.private if chat.type == "private" else self.limits.group
-        waits = [
-            self._window_wait(chat.id, rule, now),
-            self._window_wait("total", self.limits.total, now),
-        ]
-        wait = max(waits)
-        if wait > 0:
-            retry = max(1, math.ceil(wait))
-            raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
-        self._windows.setdefault(chat.id, deque()).append(now)
-        self._windows.setdefault("total", deque()).append(now)
-
-    def _window_wait(self, key: int | str, rule: tuple[int, float], now: float) -> float:
-        count, seconds = rule
-        window = self._windows.setdefault(key, deque())
-        while window and window[0] <= now - seconds:
-            window.popleft()
-        return window[0] + seconds - now if len(window) >= count else 0.0
-
-    # --- methods ------------------------------------------------------------------------------
-
-    def _api_getMe(self, params: Json) -> Json:
-        return BOT_USER
-
-    def _api_deleteWebhook(self, params: Json) -> bool:
-        self.webhook = None
-        return True
-
-    def _api_setWebhook(self, params: Json) -> bool:
-        self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
-        return True
-
-    def _api_setMyCommands(self, params: Json) -> bool:
-        self.commands = json.loads(params["commands"])
-        return True
-
-    def _api_sendMessage(self, params: Json) -> Json:
-        chat = self._chat(params)
-        thread = _int(params.get("message_thread_id"))
-        if thread is not None and thread not in chat.topics:
-            raise ApiError(400, "Bad Request: message thread not found")
-        raw, text, mode = self._text(params)
-        self._flood_check(chat)
-        preview = json.loads(params.get("link_preview_options") or "{}")
-        markup = json.loads(params.get("reply_markup") or "{}")
-        buttons = [
-            (b["text"], b["callback_data"])
-            for row in markup.get("inline_keyboard", ())
-            for b in row
-        ]
-        sent = Sent(
-            chat_id=chat.id,
-            message_id=next(self._message_ids),
-            text=text,
-            raw=raw,
-            parse_mode=mode,
-            thread_id=thread,
-            buttons=buttons,
-            preview_disabled=bool(preview.get("is_disabled")),
-            at=time.monotonic(),
-        )
-        self._sent.append(sent)
-        return self._message_json(sent)
-
-    def _api_editMessageText(self, params: Json) -> Json:
-        chat = self._chat(params)
-        message_id = _int(params.get("message_id"))
-        found = [s for s in self._sent if s.chat_id == chat.id and s.message_id == message_id]
-        if not found:
-            raise ApiError(400, "Bad Request: message to edit not found")
-        raw, text, mode = self._text(params)
-        sent = found[0]
-        if sent.raw == raw:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message "
-                           "content and reply markup are exactly the same")  # fmt: skip
-        sent.raw, sent.text, sent.parse_mode, sent.edits = raw, text, mode, sent.edits + 1
-        return self._message_json(sent)
-
-    def _api_answerCallbackQuery(self, params: Json) -> bool:
-        self.answers.append(Answer(str(params["callback_query_id"]), params.get("text", "")))
-        return True
-
-    def _api_getChatMember(self, params: Json) -> Json:
-        chat = self._chat(params)
-        user_id = _int(params.get("user_id")) or 0
-        if user_id not in chat.admins:
-            return {"status": "member", "user": _user(user_id)}
-        rights = (
-            "can_be_edited is_anonymous can_manage_chat can_delete_messages "
-            "can_manage_video_chats can_restrict_members can_promote_members can_change_info "
-            "can_invite_users can_post_stories can_edit_stories can_delete_stories"
-        )
-        member: Json = {"status": "administrator", "user": _user(user_id)}
-        member.update({right: right != "is_anonymous" for right in rights.split()})
-        return member
-
-
-def _int(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    return int(value)
 
 
 def _post_update(hook: Json, update: Json) -> None:
