@@ -11,7 +11,7 @@ import pytest
 from bot.adapters.telegram import TelegramChat
 from bot.commands.core import Commands
 from bot.domain import AlertMessage, ChatAddress
-from bot.errors import ChatGone, DeliveryError, RateLimited
+from bot.errors import ChatGone, DeliveryError, DeliveryUncertain, RateLimited
 from bot.match.phrase import PhraseMatcher
 from bot.store.database import SqlStore
 from tests.support.fake_telegram import TOKEN, FakeTelegram
@@ -85,6 +85,16 @@ async def test_send_errors_are_typed(adapter: TelegramChat, fake_telegram: FakeT
         await adapter.send_text(CHAT, "hello")
     assert adapter.rate_class(CHAT) == "private"
     assert adapter.rate_class(ChatAddress("telegram", "-100123", "7")) == "group"
+
+
+async def test_a_lost_answer_after_sending_is_uncertain(
+    adapter: TelegramChat, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.lose_answer("sendMessage", USER)
+    with pytest.raises(DeliveryUncertain) as caught:
+        await adapter.send_alert(CHAT, ALERT)
+    assert caught.value.retryable
+    assert len(fake_telegram.sent(USER)) == 1  # it did go out: a retry may duplicate it
 
 
 async def test_a_failing_command_list_only_warns(

@@ -101,3 +101,34 @@ async def test_private_chat_subscribes_gets_each_alert_once_and_asks_for_the_lat
         assert "no longer follows" in fake.answers[2].text
     finally:
         await bot.stop()
+
+
+async def test_updates_sent_while_the_bot_is_down_are_handled_once_after_restart(
+    database_url: str, feed_server: FeedServer, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    fake = fake_telegram
+    fake.limits = None
+    chat = fake.private(USER)
+    feed_server.set("/ki.rss", rss([ALIYEV]))
+    config = make_config(database_url, feed_server.url("/ki.rss"), tmp_path)
+    bot = await start_bot(config, fake)
+    try:
+        assert "Subscribed" in (await say(fake, chat, USER, "/subscribe peacekeepers")).text
+    finally:
+        await bot.stop()
+
+    # While it is down the user writes, twice the same (as a replayed update would be).
+    fake.say(chat, USER, "/subscribe Sumy Oblast")
+    fake.say(chat, USER, "/subscribe Sumy Oblast")
+    bot = await start_bot(config, fake)
+    try:
+        await wait_for(lambda: len(fake.sent(chat)) == 3)
+        first, second = (s.text for s in fake.sent(chat)[1:])
+        assert first.startswith("Subscribed to “Sumy Oblast”") and "already" in second
+        topics = await say(fake, chat, USER, "/topics")
+        assert topics.text == "Topics followed here:\n• peacekeepers\n• Sumy Oblast"
+        await settle()
+        texts = [s.text for s in fake.sent(chat)]
+        assert sum(t.startswith("Subscribed to “peacekeepers”") for t in texts) == 1
+    finally:
+        await bot.stop()

@@ -37,6 +37,7 @@ from tests.support.fake_telegram_api import (
     ApiError,
     BotApi,
     Chat,
+    HangUp,
     Json,
     Limits,
     Rejected,
@@ -185,6 +186,12 @@ class FakeTelegram(BotApi):
             queue = self._failures.setdefault((method, chat_id), [])
             queue.extend(ApiError(code, description, parameters) for _ in range(times))
 
+    def lose_answer(self, method: str, chat_id: int) -> None:
+        """The next `method` call for `chat_id` takes effect, but its answer is lost."""
+        with self._lock:
+            key = (method, chat_id)
+            self._hang_ups[key] = self._hang_ups.get(key, 0) + 1
+
     def rate_limit(self, chat_id: int, retry_after: int) -> None:
         self.fail_next(
             "sendMessage",
@@ -295,6 +302,9 @@ def _make_handler(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
                 params = dict(parse_qsl(body, keep_blank_values=True))
             try:
                 result = fake.call(method, params)
+            except HangUp:
+                self.close_connection = True
+                return
             except ApiError as e:
                 error: Json = {"ok": False, "error_code": e.code, "description": e.description}
                 if e.parameters:

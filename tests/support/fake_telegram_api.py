@@ -91,6 +91,10 @@ class Chat:
         return data
 
 
+class HangUp(Exception):
+    """The call took effect, but the connection closes without an answer (a lost response)."""
+
+
 class ApiError(Exception):
     def __init__(self, code: int, description: str, parameters: Json | None = None) -> None:
         super().__init__(description)
@@ -135,6 +139,7 @@ class BotApi:
         self.commands: list[Json] = []
         self.webhook: Json | None = None
         self._closing = False
+        self._hang_ups: dict[tuple[str, int | None], int] = {}
 
     @staticmethod
     def _gone_text(chat: Chat) -> str:
@@ -174,7 +179,11 @@ class BotApi:
                 handler = getattr(self, f"_api_{method}", None)
                 if handler is None:
                     raise ApiError(404, "Not Found")
-                return handler(params)
+                result = handler(params)
+                if self._hang_ups.get((method, chat_id), 0) > 0:
+                    self._hang_ups[(method, chat_id)] -= 1
+                    raise HangUp  # done, but the answer never leaves
+                return result
             except ApiError as e:
                 now = time.monotonic()
                 self.rejected.append(Rejected(method, chat_id, e.code, e.description, now))
