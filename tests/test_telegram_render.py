@@ -54,6 +54,8 @@ def test_alert_layout_links_the_title_and_bolds_matched_words() -> None:
         '🔔 <b><a href="https://kyivindependent.example/sumy?a=1&amp;b=2">Russia attacks'
     )
     assert "in <b>Sumy</b> <b>Oblast</b>." in rendered.html
+    war = render_alert(alert(summary="War moves toward the war-torn east.", terms=("war",)))
+    assert "<b>War</b> moves toward the <b>war</b>-torn" in war.html
     assert visible_text(rendered.html).splitlines() == [
         "🔔 Russia attacks 13 communities in Sumy Oblast",
         "Kyiv Independent · 2024-04-17 15:48 UTC",

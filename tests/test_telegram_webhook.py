@@ -40,6 +40,7 @@ async def test_webhook_takes_updates_with_the_secret_and_refuses_the_rest(
     hook = Webhook(
         url=f"http://127.0.0.1:{port}/telegram", secret_token=SECRET, listen="127.0.0.1", port=port
     )
+    assert SECRET not in repr(hook)
     config = make_config(database_url, feed_server.url("/ki.rss"), tmp_path)
     bot = await start_bot(config, fake, webhook=hook)
     try:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,12 +57,10 @@ class Webhook:
     posts to (a reverse proxy in front forwards it to listen:port, same path)."""
 
     url: str
-    secret_token: str  # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token; never printed.
+    secret_token: str = field(repr=False)
     listen: str = "0.0.0.0"
     port: int = 8443
-
-    def __repr__(self) -> str:  # never print the secret
-        return f"Webhook(url={self.url!r}, listen={self.listen!r}, port={self.port})"
 
 
 def _chat_id(chat: ChatAddress) -> int | str:

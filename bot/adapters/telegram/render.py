@@ -124,11 +124,13 @@ def _when(alert: AlertMessage) -> str:
 
 
 def _emphasised(text: str, terms: Sequence[str]) -> list[Span]:
-    """`text` with each matched term in bold (case-insensitive, whole occurrences)."""
+    """`text` with each matched term in bold (case-insensitive, whole words)."""
     words = sorted({t for t in terms if t.strip()}, key=len, reverse=True)
     if not words or not text:
         return [Span(text)]
-    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    # Whole words only, as the matcher matched them: "war" is not bolded inside "toward".
+    alternatives = "|".join(re.escape(w) for w in words)
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
     spans: list[Span] = []
     last = 0
     for found in pattern.finditer(text):
