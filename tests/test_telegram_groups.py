@@ -105,3 +105,27 @@ async def test_a_command_mentioning_this_bot_in_another_case_is_answered(
         assert reply.text.startswith("Commands:")
     finally:
         await bot.stop()
+
+
+async def test_anonymous_admins_act_and_unknown_buttons_are_still_answered(
+    database_url: str, feed_server: FeedServer, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    fake = fake_telegram
+    fake.group(GROUP, admins={ADMIN})
+    feed_server.set("/ki.rss", rss([ALIYEV]))
+    bot = await start_bot(make_config(database_url, feed_server.url("/ki.rss"), tmp_path), fake)
+    try:
+        fake.say(GROUP, 0, "/subscribe peacekeepers", anonymous=True)
+        await wait_for(lambda: len(fake.sent(GROUP)) == 1)
+        assert fake.sent(GROUP)[0].text.startswith("Subscribed")
+        reply = await say(fake, GROUP, MEMBER, "/topics")
+        assert reply.text == "Topics followed here:\n• peacekeepers"
+        assert fake.method_calls("getChatMember") == []  # writing as the group proves it
+
+        for data in ("u:999999", "z:1", "garbage"):
+            fake.press(reply, ADMIN, "", data=data)
+        await wait_for(lambda: len(fake.answers) == 3)
+        assert "no longer follows" in fake.answers[0].text
+        assert [a.text for a in fake.answers[1:]] == ["That button no longer works."] * 2
+    finally:
+        await bot.stop()

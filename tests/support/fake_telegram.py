@@ -46,6 +46,9 @@ from tests.support.fake_telegram_api import (
     user_json,
 )
 
+# Telegram's stand-in sender for anonymous group administrators (@GroupAnonymousBot).
+ANONYMOUS_ADMIN: Json = {"id": 1087968824, "is_bot": True, "first_name": "Group"}
+
 __all__ = ["BOT_USERNAME", "TOKEN", "Answer", "FakeTelegram", "Limits", "Rejected", "Sent"]
 
 
@@ -80,17 +83,28 @@ class FakeTelegram(BotApi):
 
     # --- playing the users --------------------------------------------------------------------
 
-    def say(self, chat_id: int, user_id: int, text: str, *, thread: int | None = None) -> int:
-        """A user writes `text` in the chat (in forum topic `thread`); returns the update id."""
+    def say(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        *,
+        thread: int | None = None,
+        anonymous: bool = False,
+    ) -> int:
+        """A user writes `text` in the chat (in forum topic `thread`; `anonymous`: an anonymous
+        group administrator, who writes as the group); returns the update id."""
         with self._lock:
             chat = self._chats[chat_id]
             message: Json = {
                 "message_id": next(self._message_ids),
                 "date": int(time.time()),
                 "chat": chat.json(),
-                "from": user_json(user_id),
+                "from": ANONYMOUS_ADMIN if anonymous else user_json(user_id),
                 "text": text,
             }
+            if anonymous:
+                message["sender_chat"] = chat.json()
             if text.startswith("/"):
                 length = len(text.split(maxsplit=1)[0])
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
@@ -99,9 +113,13 @@ class FakeTelegram(BotApi):
                 message["is_topic_message"] = True
             return self._push({"message": message})
 
-    def press(self, message: Sent, user_id: int, label_prefix: str) -> str:
-        """A user presses the button under `message` whose label starts with `label_prefix`."""
-        data = next(d for label, d in message.buttons if label.startswith(label_prefix))
+    def press(
+        self, message: Sent, user_id: int, label_prefix: str, *, data: str | None = None
+    ) -> str:
+        """A user presses the button under `message` whose label starts with `label_prefix`
+        (or one carrying `data`, as an old or forged button would)."""
+        if data is None:
+            data = next(d for label, d in message.buttons if label.startswith(label_prefix))
         with self._lock:
             query_id = str(next(self._query_ids))
             self._push(
