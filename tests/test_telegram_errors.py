@@ -46,12 +46,13 @@ class Feed:
         self.items = [ALIYEV]
         server.set("/ki.rss", rss(self.items))
 
-    async def publish(self) -> Item:
-        item = story(len(self.items))
-        self.items.insert(0, item)
+    async def publish(self, count: int = 1) -> Item:
+        """Add `count` new stories in one poll; returns the newest."""
+        for _ in range(count):
+            self.items.insert(0, story(len(self.items)))
         self.server.set("/ki.rss", rss(self.items))
         await self.bot.poll_all()
-        return item
+        return self.items[0]
 
 
 async def started(
@@ -100,8 +101,7 @@ async def test_flood_limits_delay_alerts_and_lose_none(
         fake.group(group, admins={ADMIN})
         await say(fake, A, A, "/subscribe peacekeepers")
         await say(fake, group, ADMIN, "/subscribe peacekeepers")  # the group's first message
-        for _ in range(3):
-            await feed.publish()
+        await feed.publish(3)  # one poll: the outbox sends them back to back
         got = await wait_for_alerts(fake, A, 3)
         # The private chat got all three, never two within a second, after 429s in between.
         assert all(b.at - a.at >= 1 for a, b in itertools.pairwise(got))
@@ -111,10 +111,7 @@ async def test_flood_limits_delay_alerts_and_lose_none(
         await wait_for_alerts(fake, group, 1)
         await wait_for(lambda: any(r.code == 429 for r in fake.rejections(group)))
         refused = next(r for r in fake.rejections(group) if r.code == 429)
-        assert refused.description in (
-            "Too Many Requests: retry after 60",
-            "Too Many Requests: retry after 59",
-        )
+        assert int(refused.description.rsplit(" ", 1)[1]) > 30  # most of the minute is left
         assert refused.at < got[-1].at
         await settle()
         assert len(alerts(fake, group)) == 1 and len(alerts(fake, A)) == 3

@@ -10,7 +10,8 @@ A test plays the users: `say()` posts a message (in a private chat, a group or a
 `press()` a button, `kick()` / `block()` / `forget()` / `migrate()` change the chat, and
 `fail_next()` injects any error. What the bot sent is in `sent()`, its button answers in
 `answers`. When the bot sets a webhook, updates are POSTed to it (with the secret header)
-instead of waiting for getUpdates.
+instead of waiting for getUpdates, one at a time and in order. The Bot API methods and rules
+live in fake_telegram_api.py; this module is the HTTP server and the test's side.
 
 Load the `fake_telegram` fixture with `pytest_plugins = ["tests.support.fake_telegram"]`.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import threading
 import time
 import urllib.request
@@ -55,6 +57,8 @@ __all__ = ["BOT_USERNAME", "TOKEN", "Answer", "FakeTelegram", "Limits", "Rejecte
 class FakeTelegram(BotApi):
     def __init__(self, *, limits: Limits | None = TELEGRAM_LIMITS, max_poll: float = 0.3) -> None:
         super().__init__(limits=limits, max_poll=max_poll)
+        self._webhook_queue: queue.Queue[tuple[Json, Json] | None] = queue.Queue()
+        self._webhook_thread: threading.Thread | None = None
         self._httpd = _Server(("127.0.0.1", 0), _make_handler(self))
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -259,6 +263,9 @@ class FakeTelegram(BotApi):
         with self._lock:
             self._closing = True
             self._lock.notify_all()
+        self._webhook_queue.put(None)
+        if self._webhook_thread is not None:
+            self._webhook_thread.join()
         if self._thread.is_alive():
             self._httpd.shutdown()
             self._thread.join()
@@ -270,12 +277,22 @@ class FakeTelegram(BotApi):
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **body}
         if self.webhook is not None:
-            hook = self.webhook
-            threading.Thread(target=_post_update, args=(hook, update), daemon=True).start()
+            # One at a time and in order, from a thread: the caller may hold the lock the bot's
+            # own API calls need while it handles the update.
+            self._webhook_queue.put((self.webhook, update))
+            if self._webhook_thread is None:
+                self._webhook_thread = threading.Thread(
+                    target=self._post_updates, name="fake-telegram-webhook", daemon=True
+                )
+                self._webhook_thread.start()
         else:
             self._updates.append(update)
             self._lock.notify_all()
         return update_id
+
+    def _post_updates(self) -> None:
+        while (item := self._webhook_queue.get()) is not None:
+            _post_update(*item)
 
 
 def _post_update(hook: Json, update: Json) -> None:
