@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot import __version__
+from bot.adapters.base import ChatAdapter
 from bot.config import Config, load_config
 from bot.errors import ConfigError, TopicError
 from bot.health import MAX_AGE_SECONDS, heartbeat_path, is_fresh
 
 if TYPE_CHECKING:
-    from bot.adapters.base import ChatAdapter
     from bot.adapters.slack import SlackChat
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -150,20 +150,44 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def platform_adapters(config: Config) -> list[ChatAdapter]:
+    """The chat platforms configured by their tokens; none means the terminal chat."""
+    adapters: list[ChatAdapter] = []
+    if config.telegram_token:
+        from bot.adapters.telegram import TelegramChat, Webhook
+
+        webhook = None
+        if config.telegram.webhook_url and config.telegram_webhook_secret:
+            webhook = Webhook(
+                url=config.telegram.webhook_url,
+                secret_token=config.telegram_webhook_secret,
+                listen=config.telegram.webhook_listen,
+                port=config.telegram.webhook_port,
+            )
+        adapters.append(
+            TelegramChat(config.telegram_token, base_url=config.telegram.base_url, webhook=webhook)
+        )
+    slack = _slack_adapter(config)
+    if slack is not None:
+        adapters.append(slack)
+    return adapters
+
+
 async def _serve(config: Config) -> None:
     from bot.adapters.terminal import TerminalChat, print_line, stdin_lines
     from bot.app import build
 
-    slack = _slack_adapter(config)
+    platforms = platform_adapters(config)
     # The terminal chat is for trying the bot out; with a chat platform configured the bot runs as
     # a service (often with no stdin at all, whose end of input would otherwise stop it).
-    terminal = TerminalChat(stdin_lines(), print_line) if slack is None else None
-    adapters: list[ChatAdapter] = [terminal] if terminal is not None else []
-    if slack is not None:
-        adapters.append(slack)
-    bot = await build(config, adapters=adapters)
-    if slack is not None:
-        slack.use_database(bot.store.engine)
+    terminal = None if platforms else TerminalChat(stdin_lines(), print_line)
+    bot = await build(config, adapters=[terminal] if terminal else platforms)
+    if config.slack_enabled:
+        from bot.adapters.slack import SlackChat
+
+        for adapter in platforms:
+            if isinstance(adapter, SlackChat):  # Slack keeps installs and event ids in our DB
+                adapter.use_database(bot.store.engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -172,7 +196,7 @@ async def _serve(config: Config) -> None:
     try:
         await bot.start()
     except BaseException:
-        await bot.stop()  # e.g. Slack refused the token: close the database before exiting
+        await bot.stop()  # e.g. a platform refused the token: close the database before exiting
         raise
     names = ", ".join(s.name for s in bot.sources)
     waits = {asyncio.create_task(stop.wait())}
@@ -184,7 +208,8 @@ async def _serve(config: Config) -> None:
         )
         waits.add(asyncio.create_task(terminal.closed.wait()))
     else:
-        logging.getLogger("bot").info("newsbot %s running. Watching: %s", __version__, names)
+        chats = ", ".join(a.platform for a in platforms)
+        logging.getLogger("bot").info("newsbot %s on %s. Watching: %s.", __version__, chats, names)
     try:
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:

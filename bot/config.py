@@ -8,6 +8,7 @@ raises `ConfigError` whose key names the exact place (`sources[2].interval`, `NE
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -37,11 +38,18 @@ SECRET_ENV: Mapping[str, str] = {
     "slack_app_token": "NEWSBOT_SLACK_APP_TOKEN",
     "slack_signing_secret": "NEWSBOT_SLACK_SIGNING_SECRET",
     "slack_client_secret": "NEWSBOT_SLACK_CLIENT_SECRET",
+    "telegram_webhook_secret": "NEWSBOT_TELEGRAM_WEBHOOK_SECRET",
 }
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 ENV_SLACK_PORT = "NEWSBOT_SLACK_PORT"
 ENV_SLACK_API_URL = "NEWSBOT_SLACK_API_URL"
 ENV_SLACK_CLIENT_ID = "NEWSBOT_SLACK_CLIENT_ID"
+ENV_TELEGRAM_BASE_URL = "NEWSBOT_TELEGRAM_BASE_URL"
+ENV_TELEGRAM_WEBHOOK_URL = "NEWSBOT_TELEGRAM_WEBHOOK_URL"
+TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+_TELEGRAM_KEYS = ("base_url", "webhook_url", "webhook_listen", "webhook_port")
+# setWebhook's secret_token: 1-256 characters, only these (core.telegram.org/bots/api#setwebhook).
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DATA_DIR = Path("data")
@@ -61,6 +69,7 @@ _TOP_KEYS = (
     "chats",
     "slack",
     "fetch",
+    "telegram",
 )
 _SLACK_KEYS = ("port", "api_url", "client_id")
 _FETCH_KEYS = ("max_bytes", "timeout_seconds", "untrusted_ports")
@@ -96,6 +105,17 @@ class SlackConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """How to reach Telegram: the Bot API address, and webhook mode when `webhook_url` is set
+    (long polling otherwise). The webhook secret is on Config, from the environment."""
+
+    base_url: str = TELEGRAM_BASE_URL  # python-telegram-bot's form: the token is appended
+    webhook_url: str | None = None  # public https URL Telegram posts updates to
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database_url: str = default_database_url(DEFAULT_DATA_DIR)
     log_level: str = "INFO"
@@ -119,6 +139,9 @@ class Config:
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token or self.slack.client_id)
 
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
+
 
 def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
     """Read `path` (or $NEWSBOT_CONFIG; no file at all means defaults), apply the environment and
@@ -129,6 +152,8 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
     data_dir = Path(_env(env, ENV_DATA_DIR) or DEFAULT_DATA_DIR)
     base_dir = file_path.parent if file_path else Path.cwd()
     sources = _sources(raw.get("sources", []), base_dir)
+    telegram = _telegram(raw.get("telegram", {}), env)
+    webhook_secret = _webhook_secret(telegram, env)
     config = Config(
         database_url=_database_url(raw, env, data_dir),
         log_level=_log_level(raw, env),
@@ -146,6 +171,8 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
         slack_signing_secret=_env(env, SECRET_ENV["slack_signing_secret"]),
         slack_client_secret=_env(env, SECRET_ENV["slack_client_secret"]),
         slack=_slack(raw.get("slack", {}), env),
+        telegram=telegram,
+        telegram_webhook_secret=webhook_secret,
     )
     _check_slack(config)
     return config
@@ -511,3 +538,50 @@ def _check_slack(config: Config) -> None:
             SECRET_ENV["slack_signing_secret"],
             "is required to verify Slack's requests (HTTP mode and OAuth)",
         )
+
+
+def _http_url(value: object, where: str, *, https: bool = False) -> str:
+    text = _string(value, where)
+    parts = urlsplit(text)
+    schemes = ("https",) if https else ("http", "https")
+    if parts.scheme.lower() not in schemes or not parts.hostname:
+        raise ConfigError(where, f"must be an {' or '.join(schemes)} URL with a host, got {text!r}")
+    return text
+
+
+def _telegram(value: object, env: Mapping[str, str]) -> TelegramConfig:
+    table = _table(value, "telegram")
+    _check_keys(table, _TELEGRAM_KEYS, "telegram")
+    defaults = TelegramConfig()
+    base_url = defaults.base_url
+    if from_env := _env(env, ENV_TELEGRAM_BASE_URL):
+        base_url = _http_url(from_env, ENV_TELEGRAM_BASE_URL)
+    elif "base_url" in table:
+        base_url = _http_url(table["base_url"], "telegram.base_url")
+    webhook_url = None
+    if from_env := _env(env, ENV_TELEGRAM_WEBHOOK_URL):
+        webhook_url = _http_url(from_env, ENV_TELEGRAM_WEBHOOK_URL, https=True)
+    elif "webhook_url" in table:
+        webhook_url = _http_url(table["webhook_url"], "telegram.webhook_url", https=True)
+    listen = defaults.webhook_listen
+    if "webhook_listen" in table:
+        listen = _string(table["webhook_listen"], "telegram.webhook_listen")
+    port = defaults.webhook_port
+    if "webhook_port" in table:
+        port = _count(table["webhook_port"], "telegram.webhook_port")
+        if port > 65535:
+            raise ConfigError("telegram.webhook_port", f"must be a TCP port (1-65535), got {port}")
+    return TelegramConfig(
+        base_url=base_url, webhook_url=webhook_url, webhook_listen=listen, webhook_port=port
+    )
+
+
+def _webhook_secret(telegram: TelegramConfig, env: Mapping[str, str]) -> str | None:
+    name = SECRET_ENV["telegram_webhook_secret"]
+    secret = _env(env, name)
+    if secret is not None and not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError(name, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    if telegram.webhook_url is not None and secret is None:
+        # Without it anyone who finds the URL could post fake updates to the bot.
+        raise ConfigError(name, "is required when telegram.webhook_url is set (webhook mode)")
+    return secret

@@ -38,6 +38,7 @@ async def test_help_is_generated_from_every_command(commands: Commands) -> None:
         "sources",
         "addsource",
         "removesource",
+        "previews",
     }
 
 
