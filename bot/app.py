@@ -14,6 +14,7 @@ import httpx
 from bot.adapters.base import ChatAdapter
 from bot.commands.core import Commands
 from bot.config import Config, SourceConfig
+from bot.delivery.edits import AlertEditor
 from bot.delivery.outbox import Outbox
 from bot.domain import SourceInfo
 from bot.health import beat_forever, heartbeat_path
@@ -51,6 +52,7 @@ class NewsBot:
     commands: Commands
     adapters: Mapping[str, ChatAdapter]
     schedule: PollSchedule
+    editor: AlertEditor | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, schedule: bool = True) -> None:
@@ -64,6 +66,8 @@ class NewsBot:
             name="heartbeat",
         )
         self._tasks = [delivery, heartbeat]
+        if self.editor is not None:
+            self._tasks.append(asyncio.create_task(self.editor.run(), name="edits"))
         if schedule:
             self.schedule.start(self.sources)
 
@@ -95,9 +99,15 @@ async def build(
     http = make_client(mounts={"demo://": demo})
     by_platform = {a.platform: a for a in adapters}
     outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
+    editor = AlertEditor(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
     matcher = PhraseMatcher()
+
+    def queued() -> None:
+        outbox.wake()
+        editor.wake()
+
     poller = Poller(
-        fetcher=Fetcher(http), store=store, matcher=matcher, clock=clock, on_alerts=outbox.wake
+        fetcher=Fetcher(http), store=store, matcher=matcher, clock=clock, on_alerts=queued
     )
     return NewsBot(
         config=config,
@@ -109,6 +119,7 @@ async def build(
         commands=Commands(store=store, matcher=matcher, clock=clock),
         adapters=by_platform,
         schedule=PollSchedule(poller.poll),
+        editor=editor,
     )
 
 

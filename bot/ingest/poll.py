@@ -96,7 +96,7 @@ class Poller:
                 len(result.new_articles),
                 result.alerts_queued,
             )
-        if result.alerts_queued:
+        if result.alerts_queued or result.edits_queued:
             self._on_alerts()
         return PollOutcome(
             url, new_articles=len(result.new_articles), alerts_queued=result.alerts_queued

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain import Article, ChatAddress, PendingAlert, SourceInfo, Subscription
-from bot.store import chats, feeds, outbox
+from bot.domain import Article, ChatAddress, PendingAlert, PendingEdit, SourceInfo, Subscription
+from bot.store import chats, feeds, outbox, stories
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade_to_head
 from bot.store.ports import AlertPlanner, IngestResult, SourceState, Store
@@ -144,6 +144,32 @@ class SqlStore:
     async def mark_failed(self, alert_id: int, *, error: str) -> None:
         async with self._engine.begin() as connection:
             await outbox.mark_failed(connection, alert_id, error=error)
+
+    # --- edits of sent alerts (another outlet joined the story) ---
+    async def claim_edits(
+        self, limit: int, *, now: datetime, lease_seconds: float
+    ) -> list[PendingEdit]:
+        async with self._engine.begin() as connection:
+            return await stories.claim_edits(
+                connection, limit, now=now, lease_seconds=lease_seconds
+            )
+
+    async def finish_edit(self, edit_id: int, alert_id: int, also: Sequence[str]) -> None:
+        async with self._engine.begin() as connection:
+            await stories.finish_edit(connection, edit_id, alert_id, also)
+
+    async def retry_edit(self, edit_id: int, *, not_before: datetime, error: str) -> None:
+        async with self._engine.begin() as connection:
+            await stories.retry_edit(connection, edit_id, not_before=not_before, error=error)
+
+    async def drop_edit(self, edit_id: int) -> None:
+        async with self._engine.begin() as connection:
+            await stories.drop_edit(connection, edit_id)
+
+    async def story_sources(self, article_key: str) -> list[str]:
+        """The names of the sources that carried the story of this article, first one first."""
+        async with self._engine.begin() as connection:
+            return await stories.story_source_names(connection, article_key)
 
 
 def _conforms_to_the_port(store: SqlStore) -> Store:

@@ -35,6 +35,7 @@ class NewAlert:
 class IngestResult:
     new_articles: tuple[Article, ...]
     alerts_queued: int
+    edits_queued: int = 0  # sent alerts to rewrite: another outlet joined their story
 
 
 # Called inside the ingest transaction for each article that is new; returns the alerts to queue.
