@@ -108,6 +108,11 @@ def _is_local(url: str) -> bool:
     return "://" not in url or url.startswith("file:")
 
 
+def story_text(article: Article) -> str:
+    """What topics are matched against besides the title: the feed's text and the page's."""
+    return f"{article.summary}\n{article.body}" if article.body else article.summary
+
+
 def _planner(matcher: Matcher, subs: Sequence[Subscription]) -> AlertPlanner:
     """Index the subscriptions once per poll; the returned planner is pure and cheap per story."""
     queries: list[tuple[int, Query]] = []
@@ -119,7 +124,7 @@ def _planner(matcher: Matcher, subs: Sequence[Subscription]) -> AlertPlanner:
     index = matcher.index(queries)
 
     def plan(article: Article) -> list[NewAlert]:
-        hits = index.match(Document(article.title, article.summary))
+        hits = index.match(Document(article.title, story_text(article)))
         return [NewAlert(h.query_id, h.terms) for h in hits]
 
     return plan
