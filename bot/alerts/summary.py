@@ -41,7 +41,8 @@ _BOILERPLATE = re.compile(
     r"|sign up (?:for|to)|subscribe (?:now|to (?:our|the))|become a (?:member|subscriber)"
     r"|support (?:our|independent) journalism|read more\b|click here|follow us on"
     r"|all rights reserved|getty images|/afp\b|/reuters\b|\(photo\b|\bphoto:|\bimage:"
-    r"|edit post|we use cookies|advertisement|\b\d+ min read\b|share this (?:article|story)",
+    r"|edit post|we use cookies|advertisement|\b\d+ min read\b|share this (?:article|story)"
+    r"|^source: |^(?:additional )?reporting by\b|contributed reporting|^editing by\b|^more:$",
     re.IGNORECASE,
 )
 
@@ -57,11 +58,10 @@ def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     )
 
 
-def summarise_about(
+def summary_sentences(
     title: str, text: str, terms: Sequence[str] = (), limit: int = SUMMARY_LIMIT
-) -> str:
-    """The summary of a story for a topic whose matched words (as the story wrote them) are
-    `terms`. `text` is the story's plain text: the page's main text, or the feed's summary."""
+) -> list[str]:
+    """The whole sentences of the summary (see `summarise_about`); empty when no sentence fits."""
     kept = [s for s in sentences(text) if not is_boilerplate(s)]
     wanted = [w for w in (words(t) for t in terms) if w]
     title_words = words(title)
@@ -71,7 +71,27 @@ def summarise_about(
             if any(_contains(sentence_words, w) for w in wanted):
                 kept = kept[i:]
                 break
-    return summarise("\n".join(kept), limit)
+    picked: list[str] = []
+    length = 0
+    for sentence in kept:
+        extra = len(sentence) + (1 if picked else 0)
+        if length + extra > limit:
+            break
+        picked.append(sentence)
+        length += extra
+    return picked
+
+
+def summarise_about(
+    title: str, text: str, terms: Sequence[str] = (), limit: int = SUMMARY_LIMIT
+) -> str:
+    """The summary of a story for a topic whose matched words (as the story wrote them) are
+    `terms`. `text` is the story's plain text: the page's main text, or the feed's summary."""
+    picked = summary_sentences(title, text, terms, limit)
+    if picked:
+        return " ".join(picked)
+    kept = [s for s in sentences(text) if not is_boilerplate(s)]
+    return summarise("\n".join(kept), limit)  # one long first sentence: cut on a word
 
 
 def summarise(text: str, limit: int = SUMMARY_LIMIT) -> str:
