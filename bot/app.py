@@ -107,7 +107,12 @@ async def build(
         editor.wake()
 
     poller = Poller(
-        fetcher=Fetcher(http), store=store, matcher=matcher, clock=clock, on_alerts=queued
+        fetcher=Fetcher(http),
+        store=store,
+        matcher=matcher,
+        clock=clock,
+        on_alerts=queued,
+        full_text={s.url: s.full_text for s in sources},
     )
     return NewsBot(
         config=config,

@@ -117,7 +117,8 @@ def test_feed_links_are_found_and_made_absolute() -> None:
 
 
 def test_html_is_told_from_feeds() -> None:
-    assert looks_like_html(b"<rss></rss>", "text/html; charset=utf-8")
+    assert looks_like_html(b"<p>A page</p>", "text/html; charset=utf-8")
+    assert not looks_like_html(b"<rss></rss>", "text/html; charset=utf-8")  # a feed, mislabelled
     assert looks_like_html(SEED, None)
     assert looks_like_html(b"  <!-- x --><html><body>", "text/plain")
     assert not looks_like_html(b'<?xml version="1.0"?><rss/>', "application/rss+xml")

@@ -52,7 +52,14 @@ class PageStory:
     text: str  # the main text, one paragraph per line
 
 
+_FEED_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml|<rss\b|<feed\b|<rdf:RDF\b|\{)", re.I)
+
+
 def looks_like_html(content: bytes, content_type: str | None) -> bool:
+    """An HTML page rather than a feed. Feeds served as text/html are common, so what the bytes
+    start with wins over the header."""
+    if _FEED_START.match(content[:1024]):
+        return False
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime in ("text/html", "application/xhtml+xml"):
         return True

@@ -7,14 +7,17 @@ story stored without its alerts (which would make it "seen" and lose them for go
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.config import FullText
 from bot.domain import Article, Subscription
 from bot.errors import SourceError, TopicError
 from bot.ingest.fetch import Fetcher, read_local
+from bot.ingest.fulltext import PageReader
 from bot.ingest.normalise import to_article
+from bot.ingest.pages import is_page, read_page_source
 from bot.ingest.parse import parse_feed
 from bot.match.base import Document, Matcher, Query
 from bot.store.ports import AlertPlanner, NewAlert, Store
@@ -40,8 +43,11 @@ class Poller:
         matcher: Matcher,
         clock: Callable[[], datetime],
         on_alerts: Callable[[], None] = lambda: None,
+        full_text: Mapping[str, FullText] | None = None,
     ) -> None:
         self._fetcher = fetcher
+        self._full_text = dict(full_text or {})  # source URL → its setting; default False
+        self._pages = PageReader(fetcher)
         self._store = store
         self._matcher = matcher
         self._clock = clock
@@ -67,13 +73,26 @@ class Poller:
         if fetched.not_modified or fetched.content is None:
             log.debug("source %s: not modified", url)
             return PollOutcome(url, not_modified=True)
-        feed = parse_feed(fetched.content, source=url, content_type=fetched.content_type)
         now = self._clock()
-        articles = [
-            a
-            for e in feed.entries
-            if (a := to_article(e, source_url=url, source_name=name, fetched_at=now)) is not None
-        ]
+        if is_page(fetched):
+            articles = await read_page_source(
+                fetched, source_url=url, source_name=name, fetcher=self._fetcher, fetched_at=now
+            )
+        else:
+            feed = parse_feed(fetched.content, source=url, content_type=fetched.content_type)
+            articles = [
+                a
+                for e in feed.entries
+                if (a := to_article(e, source_url=url, source_name=name, fetched_at=now))
+                is not None
+            ]
+        mode = self._full_text.get(url, False)
+        if mode is not False and state.baselined and articles:
+            # Only new stories' pages: known ones were read (or not) when they were new.
+            new_keys = await self._store.unseen_keys(url, articles)
+            fresh = await self._pages.enrich([a for a in articles if a.key in new_keys], mode)
+            by_key = {a.key: a for a in fresh}
+            articles = [by_key.get(a.key, a) for a in articles]
         plan = _planner(self._matcher, await self._store.active_subscriptions())
         result = await self._store.ingest(
             url,

@@ -83,6 +83,10 @@ class SqlStore:
                 at=at,
             )
 
+    async def unseen_keys(self, source_url: str, articles: Sequence[Article]) -> set[str]:
+        async with self._engine.begin() as connection:
+            return await feeds.unseen_keys(connection, source_url, articles)
+
     async def recent_articles(self, limit: int) -> list[Article]:
         async with self._engine.begin() as connection:
             return await feeds.recent_articles(connection, limit)

@@ -122,6 +122,13 @@ async def _already_stored(
     return seen
 
 
+async def unseen_keys(
+    connection: AsyncConnection, source_url: str, batch: Sequence[Article]
+) -> set[str]:
+    seen = await _already_stored(connection, source_url, batch)
+    return {a.key for a in batch if not seen.has(a)}
+
+
 @dataclass(frozen=True, slots=True)
 class _Target:
     chat_id: int

@@ -74,6 +74,10 @@ class Store(Protocol):
         anywhere leaves either all of it or none of it."""
         ...
 
+    async def unseen_keys(self, source_url: str, articles: Sequence[Article]) -> set[str]:
+        """The keys of those `articles` that `ingest` would store as new (same rules)."""
+        ...
+
     async def recent_articles(self, limit: int) -> list[Article]:
         """Newest first, by published time."""
         ...
