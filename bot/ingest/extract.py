@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # A line this short that matches a boilerplate pattern is furniture; a longer one is a paragraph
 # that merely mentions, say, a photo agency, and stays.
 _FURNITURE_MAX_CHARS = 200
+# Less than this is a menu or an error page, not a story (a short news brief has ~40 words).
+MIN_STORY_WORDS = 15
 FEED_TYPES = frozenset(
     {
         "application/rss+xml",
@@ -112,7 +114,7 @@ def main_text(html: bytes | str, url: str | None = None) -> str:
 def page_story(html: bytes | str, url: str) -> PageStory | None:
     """Read a single article page; None when it has no main text."""
     text = main_text(html, url)
-    if not text:
+    if len(text.split()) < MIN_STORY_WORDS:
         return None
     try:
         tree = load_html(html)
