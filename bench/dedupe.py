@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -77,6 +78,22 @@ def report(name: str, results: list[tuple[bool, bool, str]]) -> None:
         print(f"  false merge: {why}")
 
 
+def timing() -> None:
+    feed = parse_feed(GUARDIAN.read_bytes(), source=str(GUARDIAN))
+    texts = [(e.title, html_to_text(e.summary_html)) for e in feed.entries]
+    started = time.perf_counter()
+    prints = [story_print(t, lead, T0) for t, lead in texts * 20]
+    per_print = (time.perf_counter() - started) / len(prints)
+    started = time.perf_counter()
+    compared = sum(1 for a in prints[:200] for b in prints if same_story(a, b) or True)
+    per_pair = (time.perf_counter() - started) / compared
+    print(
+        f"story_print: {per_print * 1e6:.0f} µs per story; "
+        f"same_story: {per_pair * 1e6:.2f} µs per pair"
+    )
+
+
 if __name__ == "__main__":
     report("labelled pairs", labelled())
     report("Guardian feed, all pairs within 48 h", guardian())
+    timing()

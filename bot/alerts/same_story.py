@@ -53,7 +53,7 @@ def story_print(title: str, lead: str, published: datetime) -> StoryPrint:
     folded = words(title)
     numbers = frozenset(w for w in folded if any(c.isdigit() for c in w))
     content = frozenset(_stem(w) for w in folded if w not in STOP_WORDS)
-    lead_words = words(lead)[:LEAD_WORDS]
+    lead_words = words(lead[: LEAD_WORDS * 12])[:LEAD_WORDS]  # 60 words fit in 720 characters
     shingles = frozenset(zip(lead_words, lead_words[1:], lead_words[2:], strict=False))
     return StoryPrint(content, numbers, shingles, published)
 
