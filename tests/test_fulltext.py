@@ -162,6 +162,7 @@ def test_auto_reads_pages_only_for_short_feed_text() -> None:
     assert wants_page(short, "auto") and not wants_page(long, "auto")
     assert wants_page(long, True) and not wants_page(short, False)
     assert not wants_page(replace(short, url=""), True)
+    assert not wants_page(replace(short, body="Read from the page already."), True)
 
 
 async def test_a_page_that_links_its_feed_is_read_through_the_feed(

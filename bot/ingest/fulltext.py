@@ -35,8 +35,8 @@ PAGE_BUDGET = 30.0
 
 
 def wants_page(article: Article, mode: FullText) -> bool:
-    if mode is False or not article.url:
-        return False
+    if mode is False or not article.url or article.body:
+        return False  # no page to read, or read already (a page source)
     return mode is True or len(article.summary) < AUTO_MIN_CHARS
 
 

@@ -203,7 +203,12 @@ async def claim_edits(
 ) -> list[PendingEdit]:
     """Due edits of sent alerts in chats that are neither paused nor held, under a lease. Edits of
     alerts that will never be sent (failed, dropped) are deleted; those of pending alerts wait."""
-    dead = select(alerts.c.id).where(alerts.c.status.in_(("failed", "dropped")))
+    # Scans the (small) edit queue, not the alerts table.
+    dead = (
+        select(alert_edits.c.alert_id)
+        .join(alerts, alerts.c.id == alert_edits.c.alert_id)
+        .where(alerts.c.status.in_(("failed", "dropped")))
+    )
     await connection.execute(delete(alert_edits).where(alert_edits.c.alert_id.in_(dead)))
     query = (
         select(
