@@ -2,7 +2,8 @@
 
 Two reports are one story when they were published within 48 hours of each other and either
 - their titles share most of their content words (Jaccard ≥ 0.6 over folded words cut to their
-  first 5 letters, without stop words, and at least 3 words in common), or
+  first 5 letters, without stop words, and at least 3 words in common; ≥ 0.85 when they are more
+  than 12 hours apart, as a similar title a day later is often a follow-up), or
 - their leads are near-identical text (Jaccard ≥ 0.5 over word 3-shingles of the first 60 words,
   each lead at least 15 shingles long, since a short lead is often a generic standfirst):
   syndicated wire copy under a rewritten headline.
@@ -25,6 +26,8 @@ T = TypeVar("T")
 
 WINDOW = timedelta(hours=48)
 TITLE_JACCARD = 0.6
+PROMPT = timedelta(hours=12)  # how soon other outlets' reports of a story usually follow it
+TITLE_JACCARD_LATE = 0.85
 TITLE_MIN_SHARED = 3
 STEM = 5  # title words compare on their first 5 letters
 LEAD_JACCARD = 0.5
@@ -86,7 +89,12 @@ def same_story(a: StoryPrint, b: StoryPrint, *, window: timedelta = WINDOW) -> b
     if a.title_numbers and b.title_numbers and a.title_numbers != b.title_numbers:
         return False
     shared = len(a.title_words & b.title_words)
-    if shared >= TITLE_MIN_SHARED and title_similarity(a, b) >= TITLE_JACCARD:
+    similar = title_similarity(a, b)
+    # Outlets report a story within hours; a similar title a day later is more often a follow-up
+    # ("…withdrawing from…" → "…complete withdrawal from…"), so then only a near-identical one
+    # counts.
+    needed = TITLE_JACCARD if abs(a.published - b.published) <= PROMPT else TITLE_JACCARD_LATE
+    if shared >= TITLE_MIN_SHARED and similar >= needed:
         return True
     return lead_similarity(a, b) >= LEAD_JACCARD
 
