@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.alerts.summary import SUMMARY_LIMIT, sentences, summarise_about, summary_sentences
-from bot.ingest.extract import feed_links, looks_like_html, main_text, page_story
+from bot.ingest.extract import decoded, feed_links, looks_like_html, main_text, page_story
 from bot.match.text import words
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -129,3 +129,14 @@ def test_html_is_told_from_feeds() -> None:
 def test_pages_without_a_story_give_nothing() -> None:
     assert main_text(b"", "https://x.example/") == ""
     assert page_story(b"\x00\xff garbage", "https://x.example/") is None
+
+
+def test_a_charset_named_only_in_the_http_header_is_honoured() -> None:
+    paragraph = "Російські війська атакували 13 громад Сумської області, поранено одну людину. " * 4
+    page = f"<html><body><article><h1>Суми</h1><p>{paragraph}</p></article></body></html>"
+    content = page.encode("cp1251")
+    assert decoded(content, "text/html; charset=windows-1251") == page
+    assert decoded(content, 'text/html; charset="windows-1251"') == page
+    assert "Сумської області" in main_text(page, "https://x.example/")
+    assert decoded(content, "text/html; charset=nonsense") == content
+    assert decoded(content, "text/html") == content

@@ -74,6 +74,22 @@ _TEASER_LABEL = re.compile(r"^\*\*[^*]{1,80}:\s*\*\*")  # **Internal memo:** a r
 _LIST_MARK = re.compile(r"^(?:[-+]|\d+\.)\s+")
 
 
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
+
+
+def decoded(content: bytes, content_type: str | None) -> bytes | str:
+    """The page as text when the HTTP header names a charset Python knows (it outranks the page's
+    own guesswork); else the bytes, for trafilatura to decode (meta charset, then
+    charset-normalizer)."""
+    found = _CHARSET.search(content_type or "")
+    if found is None:
+        return content
+    try:
+        return content.decode(found.group(1))
+    except (LookupError, UnicodeDecodeError):
+        return content
+
+
 def _clean(markdown: str) -> str:
     """trafilatura's Markdown → plain paragraphs. Markdown is asked for only to see the structure:
     headings (the headline repeated, a standfirst, section titles, "More:"), bold-labelled

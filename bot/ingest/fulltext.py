@@ -22,7 +22,7 @@ from dataclasses import replace
 from bot.config import FullText
 from bot.domain import Article
 from bot.errors import SourceError
-from bot.ingest.extract import looks_like_html, main_text
+from bot.ingest.extract import decoded, looks_like_html, main_text
 from bot.ingest.fetch import Fetcher
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ class PageReader:
             log.info("page %s: not an HTML page; keeping the feed's text", url)
             return ""
         # Extraction is CPU work (tens of ms a page): off the event loop.
-        return await asyncio.to_thread(main_text, fetched.content, fetched.url)
+        page = decoded(fetched.content, fetched.content_type)
+        return await asyncio.to_thread(main_text, page, fetched.url)
 
     async def enrich(self, articles: Sequence[Article], mode: FullText) -> list[Article]:
         """The articles, each with its page's text as `body` where that worked."""

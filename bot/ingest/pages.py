@@ -15,7 +15,7 @@ from datetime import datetime
 from bot.alerts.summary import summarise
 from bot.domain import Article
 from bot.errors import FeedParseError
-from bot.ingest.extract import PageStory, feed_links, looks_like_html, page_story
+from bot.ingest.extract import PageStory, decoded, feed_links, looks_like_html, page_story
 from bot.ingest.fetch import Fetcher, FetchResult
 from bot.ingest.normalise import to_article
 from bot.ingest.parse import parse_feed
@@ -71,7 +71,8 @@ async def read_page_source(
             )
             is not None
         ]
-    story = await asyncio.to_thread(page_story, content, fetched.url)
+    page = decoded(content, fetched.content_type)
+    story = await asyncio.to_thread(page_story, page, fetched.url)
     if story is None:
         raise FeedParseError(source_url, "an HTML page with no feed link and no article text in it")
     return [
