@@ -93,6 +93,7 @@ class PendingEdit:
     message_ref: str
     also_shown: tuple[str, ...]  # what the sent message names
     attempts: int = 1  # of this edit, counting the current one
+    version: int = 1  # of the request; a newer one keeps the edit queued after this is applied
 
 
 @dataclass(frozen=True, slots=True)

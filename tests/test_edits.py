@@ -109,19 +109,36 @@ async def test_outlets_joining_a_sent_story_queue_one_edit(store: SqlStore) -> N
     assert await send_all(store) == [()]
     # B: a near-identical report under its own URL. C: A's very URL under its own GUID.
     assert await ingest(store, B_FEED, [report(B_FEED, 1)], sub) == (0, 1)
-    assert await ingest(store, C_FEED, [report(C_FEED, 9, url=f"{A_FEED}/story-1")], sub) == (0, 0)
+    assert await ingest(store, C_FEED, [report(C_FEED, 9, url=f"{A_FEED}/story-1")], sub) == (0, 1)
     # Again: nothing new, nothing queued.
     assert await ingest(store, B_FEED, [report(B_FEED, 1)], sub) == (0, 0)
     [edit] = await store.claim_edits(10, now=T0, lease_seconds=60)
     assert edit.alert.also == ("B", "C") and edit.also_shown == () and edit.message_ref
     assert await store.story_sources(report(A_FEED, 1).key) == ["A", "B", "C"]
     assert await store.claim_edits(10, now=T0, lease_seconds=60) == []  # leased
-    await store.finish_edit(edit.id, edit.alert.id, edit.alert.also)
+    await store.finish_edit(edit.id, edit.alert.id, edit.alert.also, edit.version)
     later = T0 + timedelta(minutes=5)
     assert await store.claim_edits(10, now=later, lease_seconds=60) == []
     async with store.engine.connect() as connection:
         shown = await connection.scalar(select(alerts.c.also_shown))
         assert shown == ["B", "C"]
+
+
+async def test_an_outlet_joining_while_an_edit_is_applied_is_not_lost(store: SqlStore) -> None:
+    sub = await setup(store)
+    await ingest(store, A_FEED, [report(A_FEED, 1)], sub)
+    await send_all(store)
+    await ingest(store, B_FEED, [report(B_FEED, 1)], sub)
+    [in_flight] = await store.claim_edits(10, now=T0, lease_seconds=60)
+    assert in_flight.alert.also == ("B",)
+    await ingest(store, C_FEED, [report(C_FEED, 1)], sub)  # joins while B's edit is being sent
+    await store.finish_edit(
+        in_flight.id, in_flight.alert.id, in_flight.alert.also, in_flight.version
+    )
+    [again] = await store.claim_edits(10, now=T0, lease_seconds=60)  # due at once, not leased
+    assert again.alert.also == ("B", "C") and again.also_shown == ("B",)
+    await store.finish_edit(again.id, again.alert.id, again.alert.also, again.version)
+    assert await store.claim_edits(10, now=T0 + timedelta(hours=1), lease_seconds=60) == []
 
 
 async def test_an_edit_waits_for_its_alert_and_the_worker_applies_it(store: SqlStore) -> None:

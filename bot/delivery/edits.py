@@ -30,7 +30,9 @@ class EditStore(Protocol):
     async def claim_edits(
         self, limit: int, *, now: datetime, lease_seconds: float
     ) -> list[PendingEdit]: ...
-    async def finish_edit(self, edit_id: int, alert_id: int, also: Sequence[str]) -> None: ...
+    async def finish_edit(
+        self, edit_id: int, alert_id: int, also: Sequence[str], version: int
+    ) -> None: ...
     async def retry_edit(self, edit_id: int, *, not_before: datetime, error: str) -> None: ...
     async def drop_edit(self, edit_id: int) -> None: ...
     async def hold_chat(self, chat: ChatAddress, until: datetime) -> None: ...
@@ -78,7 +80,7 @@ class AlertEditor:
     async def _apply(self, edit: PendingEdit) -> None:
         alert = edit.alert
         if alert.also == edit.also_shown:
-            await self._store.finish_edit(edit.id, alert.id, alert.also)
+            await self._store.finish_edit(edit.id, alert.id, alert.also, edit.version)
             return
         adapter = self._adapters.get(alert.chat.platform)
         if adapter is None:
@@ -109,7 +111,7 @@ class AlertEditor:
             log.exception("chat %s: unexpected error editing alert %d", alert.chat, alert.id)
             await self._failed(edit, f"{type(e).__name__}: {e}", retryable=True)
             return
-        await self._store.finish_edit(edit.id, alert.id, alert.also)
+        await self._store.finish_edit(edit.id, alert.id, alert.also, edit.version)
         log.info("chat %s: alert %d now also names %s", alert.chat, alert.id, ", ".join(alert.also))
 
     async def _failed(self, edit: PendingEdit, reason: str, *, retryable: bool) -> None:

@@ -158,9 +158,11 @@ class SqlStore:
                 connection, limit, now=now, lease_seconds=lease_seconds
             )
 
-    async def finish_edit(self, edit_id: int, alert_id: int, also: Sequence[str]) -> None:
+    async def finish_edit(
+        self, edit_id: int, alert_id: int, also: Sequence[str], version: int
+    ) -> None:
         async with self._engine.begin() as connection:
-            await stories.finish_edit(connection, edit_id, alert_id, also)
+            await stories.finish_edit(connection, edit_id, alert_id, also, version)
 
     async def retry_edit(self, edit_id: int, *, not_before: datetime, error: str) -> None:
         async with self._engine.begin() as connection:

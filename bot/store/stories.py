@@ -23,6 +23,7 @@ from bot.store.tables import alert_edits, alerts, articles, chats, sources, stor
 # Stories compared per ingest: the newest this many in the batch's 48-hour window. A busy
 # install stores a few thousand stories in 48 hours; comparing is a set operation per pair.
 MAX_CANDIDATES = 5000
+CLUSTER_LOCK = 0x6E657773  # the PostgreSQL advisory lock that serialises cluster assignment
 
 
 def lead_of(article: Article) -> str:
@@ -56,6 +57,11 @@ class Clusters:
     async def load(self, connection: AsyncConnection, batch: Sequence[Article]) -> None:
         if not batch:
             return
+        if connection.dialect.name == "postgresql":
+            # Two sources ingesting one story at the same moment must not both start a cluster
+            # for it. Held to the end of the (short) ingest transaction; SQLite already runs one
+            # writer at a time.
+            await connection.execute(select(func.pg_advisory_xact_lock(CLUSTER_LOCK)))
         earliest = min(a.published for a in batch) - WINDOW
         latest = max(a.published for a in batch) + WINDOW
         query = (
@@ -106,10 +112,13 @@ async def queue_edits(connection: AsyncConnection, cluster_id: int, at: datetime
     queued = 0
     for alert_id in (await connection.scalars(query)).all():
         statement = insert_for(connection, alert_edits).values(alert_id=alert_id, created_at=at)
-        inserted = await connection.scalar(
-            statement.on_conflict_do_nothing().returning(alert_edits.c.id)
+        # Already queued, perhaps being applied right now: bump it so it is applied once more.
+        upsert = statement.on_conflict_do_update(
+            index_elements=[alert_edits.c.alert_id],
+            set_={"version": alert_edits.c.version + 1, "not_before": None},
         )
-        queued += inserted is not None
+        await connection.execute(upsert)
+        queued += 1
     return queued
 
 
@@ -214,6 +223,7 @@ async def claim_edits(
         select(
             alert_edits.c.id.label("edit_id"),
             alert_edits.c.attempts.label("edit_attempts"),
+            alert_edits.c.version.label("edit_version"),
             alerts.c.id,
             alerts.c.topic,
             alerts.c.terms,
@@ -275,19 +285,28 @@ async def claim_edits(
             message_ref=row.message_ref,
             also_shown=tuple(row.also_shown or ()),
             attempts=row.edit_attempts + 1,
+            version=row.edit_version,
         )
         for row, names in zip(rows, also, strict=True)
     ]
 
 
 async def finish_edit(
-    connection: AsyncConnection, edit_id: int, alert_id: int, also: Sequence[str]
+    connection: AsyncConnection, edit_id: int, alert_id: int, also: Sequence[str], version: int
 ) -> None:
-    """The message now names `also` (or already did)."""
+    """The message now names `also` (or already did). If another outlet joined since the edit was
+    claimed (its version moved on), the edit stays queued and due at once."""
     await connection.execute(
         update(alerts).where(alerts.c.id == alert_id).values(also_shown=list(also))
     )
-    await connection.execute(delete(alert_edits).where(alert_edits.c.id == edit_id))
+    await connection.execute(
+        delete(alert_edits).where(alert_edits.c.id == edit_id, alert_edits.c.version == version)
+    )
+    await connection.execute(
+        update(alert_edits)
+        .where(alert_edits.c.id == edit_id)
+        .values(lease_until=None, not_before=None, attempts=0)
+    )
 
 
 async def retry_edit(

@@ -196,6 +196,9 @@ alert_edits = Table(
     Column("id", Integer, primary_key=True),
     Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    # Bumped by every outlet that joins while the edit is queued or in flight: an edit rendered
+    # before the bump does not close the row, so the newest outlet is never lost.
+    Column("version", Integer, nullable=False, server_default="1"),
     Column("not_before", UtcDateTime),
     Column("lease_until", UtcDateTime),
     Column("last_error", Text),

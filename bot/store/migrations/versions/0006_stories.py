@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("alert_id", sa.Integer, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
         sa.Column("not_before", _UTC),
         sa.Column("lease_until", _UTC),
         sa.Column("last_error", sa.Text),
