@@ -109,3 +109,37 @@ def best_match(new: StoryPrint, candidates: Iterable[tuple[int, StoryPrint]]) ->
         if best is None or score > best[0]:
             best = (score, ident)
     return None if best is None else best[1]
+
+
+class StoryIndex:
+    """Stories to compare a new one with, indexed so that only those that could be the same story
+    (3 title words in common, or a lead shingle in common) are compared at all. Same answers as
+    `best_match` over every story added, in a fraction of the time."""
+
+    def __init__(self) -> None:
+        self._stories: list[tuple[int, StoryPrint]] = []
+        self._by_word: dict[str, list[int]] = {}
+        self._by_shingle: dict[tuple[str, str, str], list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def add(self, ident: int, story: StoryPrint) -> None:
+        position = len(self._stories)
+        self._stories.append((ident, story))
+        for word in story.title_words:
+            self._by_word.setdefault(word, []).append(position)
+        if len(story.lead_shingles) >= LEAD_MIN_SHINGLES:
+            for shingle in story.lead_shingles:
+                self._by_shingle.setdefault(shingle, []).append(position)
+
+    def best(self, new: StoryPrint) -> int | None:
+        shared: dict[int, int] = {}
+        for word in new.title_words:
+            for position in self._by_word.get(word, ()):
+                shared[position] = shared.get(position, 0) + 1
+        candidates = {p for p, n in shared.items() if n >= TITLE_MIN_SHARED}
+        if len(new.lead_shingles) >= LEAD_MIN_SHINGLES:
+            for shingle in new.lead_shingles:
+                candidates.update(self._by_shingle.get(shingle, ()))
+        return best_match(new, (self._stories[p] for p in sorted(candidates)))

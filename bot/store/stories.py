@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.alerts.same_story import WINDOW, StoryPrint, best_match, story_print
+from bot.alerts.same_story import WINDOW, StoryIndex, StoryPrint, story_print
 from bot.domain import Article, PendingAlert, PendingEdit
 from bot.store.rows import ARTICLE_COLUMNS, article_from, chat_address, insert_for
 from bot.store.tables import alert_edits, alerts, articles, chats, sources, story_sources
@@ -52,7 +52,7 @@ class Clusters:
     """The stories a batch of new articles may belong to, loaded once per ingest."""
 
     def __init__(self) -> None:
-        self._prints: list[tuple[int, StoryPrint]] = []
+        self._index = StoryIndex()
 
     async def load(self, connection: AsyncConnection, batch: Sequence[Article]) -> None:
         if not batch:
@@ -78,13 +78,13 @@ class Clusters:
         )
         for row in await connection.execute(query):
             lead = row.summary or row.body or ""
-            self._prints.append((row.cluster_id, _cached_print(row.title, lead, row.published_at)))
+            self._index.add(row.cluster_id, _cached_print(row.title, lead, row.published_at))
 
     def find(self, article: Article) -> int | None:
-        return best_match(self._print(article), self._prints)
+        return self._index.best(self._print(article))
 
     def add(self, cluster_id: int, article: Article) -> None:
-        self._prints.append((cluster_id, self._print(article)))
+        self._index.add(cluster_id, self._print(article))
 
     @staticmethod
     def _print(article: Article) -> StoryPrint:
