@@ -14,6 +14,7 @@ import httpx
 from bot.adapters.base import ChatAdapter
 from bot.commands.core import Commands
 from bot.config import Config, SourceConfig
+from bot.delivery.edits import AlertEditor
 from bot.delivery.notices import Notices
 from bot.delivery.outbox import Outbox
 from bot.domain import SourceInfo
@@ -74,6 +75,7 @@ class NewsBot:
     schedule: PollSchedule
     due: DuePolls
     notices: Notices
+    editor: AlertEditor
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, schedule: bool = True) -> None:
@@ -87,7 +89,8 @@ class NewsBot:
             name="heartbeat",
         )
         notices = asyncio.create_task(self.notices.run(), name="notices")
-        self._tasks = [delivery, heartbeat, notices]
+        edits = asyncio.create_task(self.editor.run(), name="edits")
+        self._tasks = [delivery, heartbeat, notices, edits]
         if schedule:
             self.schedule.start()
 
@@ -138,15 +141,22 @@ async def build(
     by_platform = {a.platform: a for a in adapters}
     outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
     notices = Notices(store=store, adapters=by_platform, clock=clock)
+    editor = AlertEditor(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
     matcher = PhraseMatcher()
+
+    def queued() -> None:
+        outbox.wake()
+        editor.wake()
+
     guarded = untrusted_fetch(fetcher)
     poller = Poller(
         fetcher=fetcher,
         store=store,
         matcher=matcher,
         clock=clock,
-        on_alerts=outbox.wake,
+        on_alerts=queued,
         fetch_untrusted=guarded,
+        full_text={s.url: s.full_text for s in sources},
     )
     gate = HostGate(polling.per_host)  # shared by polls and /addsource discovery
     due = DuePolls(
@@ -176,6 +186,7 @@ async def build(
         schedule=PollSchedule(due.run_due, tick_seconds=polling.tick_seconds),
         due=due,
         notices=notices,
+        editor=editor,
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -73,7 +73,7 @@ _TOP_KEYS = (
 )
 _SLACK_KEYS = ("port", "api_url", "client_id")
 _FETCH_KEYS = ("max_bytes", "timeout_seconds", "untrusted_ports")
-_SOURCE_KEYS = ("url", "name", "interval")
+_SOURCE_KEYS = ("url", "name", "interval", "full_text")
 _DELIVERY_KEYS = (
     "batch",
     "lease_seconds",
@@ -88,11 +88,16 @@ def default_database_url(data_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{(data_dir / SQLITE_FILE).as_posix()}"
 
 
+# Fetch each new story's page for its full text: always, never, or when the feed's text is short.
+FullText = bool | Literal["auto"]
+
+
 @dataclass(frozen=True, slots=True)
 class SourceConfig:
     url: str  # an http(s) or file: URL, or the absolute path of a local feed file
     name: str
     interval: float = DEFAULT_INTERVAL
+    full_text: FullText = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,8 +362,19 @@ def _sources(value: object, base_dir: Path) -> tuple[SourceConfig, ...]:
         interval = DEFAULT_INTERVAL
         if "interval" in table:
             interval = _seconds(table["interval"], f"{where}.interval")
-        sources.append(SourceConfig(url=url, name=name, interval=interval))
+        full_text = (
+            _full_text(table["full_text"], f"{where}.full_text") if "full_text" in table else False
+        )
+        sources.append(SourceConfig(url=url, name=name, interval=interval, full_text=full_text))
     return tuple(sources)
+
+
+def _full_text(value: object, where: str) -> FullText:
+    if isinstance(value, bool):
+        return value
+    if value == "auto":
+        return "auto"
+    raise ConfigError(where, f'must be true, false or "auto", got {value!r}')
 
 
 def _source_url(value: object, where: str, base_dir: Path) -> tuple[str, str]:

@@ -36,6 +36,7 @@ class Article:
     title: str
     summary: str
     published: datetime
+    body: str = ""  # the page's main text when it was fetched (full_text sources); else ""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -126,6 +127,19 @@ class PendingAlert:
     terms: tuple[str, ...] = ()
     subscription_id: int | None = None  # None once the subscription is gone: no buttons then
     link_preview: bool = False  # the chat's setting
+    also: tuple[str, ...] = ()  # other outlets that carried the same story, as of the claim
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEdit:
+    """An alert already sent whose message should now name more outlets ("Also: …")."""
+
+    id: int
+    alert: PendingAlert  # `also` holds the outlets to show now
+    message_ref: str
+    also_shown: tuple[str, ...]  # what the sent message names
+    attempts: int = 1  # of this edit, counting the current one
+    version: int = 1  # of the request; a newer one keeps the edit queued after this is applied
 
 
 @dataclass(frozen=True, slots=True)

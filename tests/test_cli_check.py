@@ -48,7 +48,9 @@ def test_json_lines_for_a_loopback_url_and_a_local_file(
         ("Sumy Oblast", SUMY.title),
     ]
     first = lines[0]
-    assert set(first) == {"topic", "title", "url", "summary", "source", "published"}
+    assert set(first) == {"topic", "title", "url", "summary", "source", "published", "sources"}
+    assert first["sources"] == ["Kyiv Independent"]
+    assert lines[1]["sources"] == ["Kyiv Independent", "Saved copy"]  # same story, two sources
     assert first["url"] == PEACEKEEPERS.link
     assert first["source"] == "Kyiv Independent"
     assert first["published"] == "2024-04-17T15:48:00+00:00"
@@ -151,3 +153,44 @@ def test_untrusted_check_refuses_what_a_chat_user_could_not_add(
         capsys, feed_server.url("/ki.rss"), str(local), "--topic", "peacekeepers"
     )
     assert status == 0 and PEACEKEEPERS.title in out
+
+
+SEED_PAGE = Path(__file__).parent / "fixtures/seed/kyiv-independent-2024-04-17.html"
+
+
+def test_check_reads_an_article_page_without_its_furniture(
+    capsys: pytest.CaptureFixture[str], feed_server: FeedServer
+) -> None:
+    feed_server.set("/story", SEED_PAGE.read_bytes(), content_type="text/html; charset=utf-8")
+    status, out, err = run_check(
+        capsys, feed_server.url("/story"), "--topic", "peacekeepers", "--topic", "CSTO", "--json"
+    )
+    assert status == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["topic"] for line in lines] == ["peacekeepers", "CSTO"]
+    assert lines[0]["url"] == PEACEKEEPERS.link and lines[0]["title"] == PEACEKEEPERS.title
+    assert lines[0]["summary"].startswith("Russia has begun withdrawing")
+    assert lines[1]["summary"].startswith("Armenian Prime Minister Pashinyan said")
+    for line in lines:
+        for furniture in ("survey", "AI assistance", "Getty", "Sumy Oblast", "Odesa"):
+            assert furniture not in line["summary"]
+
+
+def test_one_line_per_story_naming_every_source_that_carried_it(
+    capsys: pytest.CaptureFixture[str], feed_server: FeedServer
+) -> None:
+    reworded = replace(
+        PEACEKEEPERS,
+        guid="b-1",
+        title="Kremlin confirms Russian peacekeepers are withdrawing from Nagorno-Karabakh",
+        link="https://outlet-b.example/peacekeepers",
+    )
+    feed_server.set("/a.rss", rss([PEACEKEEPERS, SUMY], title="Outlet A"))
+    feed_server.set("/b.rss", rss([reworded, ODESA], title="Outlet B"))
+    feed_server.set("/c.rss", rss([replace(PEACEKEEPERS, guid="c-1")], title="Outlet C"))
+    urls = [feed_server.url(p) for p in ("/a.rss", "/b.rss", "/c.rss")]
+    status, out, _ = run_check(capsys, *urls, "--topic", "peacekeepers", "--json")
+    assert status == 0
+    [line] = [json.loads(x) for x in out.splitlines()]
+    assert line["sources"] == ["Outlet A", "Outlet B", "Outlet C"]
+    assert line["title"] == PEACEKEEPERS.title

@@ -289,3 +289,23 @@ def test_file_url_source_must_exist(tmp_path: Path) -> None:
     assert config.sources == (SourceConfig(feed.as_uri(), "local.xml"),)
     missing = (tmp_path / "missing.xml").as_uri()
     assert config_error(tmp_path, f'[[sources]]\nurl = "{missing}"\n').key == "sources[0].url"
+
+
+def test_full_text_per_source(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[[sources]]\nurl = "https://a.example/rss"\nfull_text = "auto"\n'
+        '[[sources]]\nurl = "https://b.example/rss"\nfull_text = true\n'
+        '[[sources]]\nurl = "https://c.example/rss"\n',
+    )
+    config = load_config(path, {})
+    assert [s.full_text for s in config.sources] == ["auto", True, False]
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", '"Auto"', "[]"])
+def test_bad_full_text_names_the_source(tmp_path: Path, value: str) -> None:
+    error = config_error(
+        tmp_path, f'[[sources]]\nurl = "https://a.example/rss"\nfull_text = {value}\n'
+    )
+    assert error.key == "sources[0].full_text"
+    assert '"auto"' in error.message

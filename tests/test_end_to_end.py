@@ -95,6 +95,8 @@ async def test_subscribe_poll_alert_once_across_polls_and_restarts(
         guid="ki-2000",
         title="Russian drones hit Sumy Oblast overnight",
         link=SUMY.link + "-2",
+        # A new story has its own text: the same lead under another title is the same story.
+        description="Drones struck the city of Sumy overnight, the regional governor said.",
     )
     feed_server.set("/ki.rss", rss([later, PEACEKEEPERS, SUMY, ODESA]))
     await bot.poll_all()

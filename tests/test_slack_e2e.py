@@ -230,7 +230,14 @@ async def test_channel_errors_pause_that_channel_and_auth_errors_the_workspace(
         # The token stops working: every channel of the workspace pauses, after one failed call.
         fake_slack.revoke("xoxb-test-T1")
         attempts_before = len(fake_slack.attempts)
-        feed_server.set("/ki.rss", rss([replace(SUMY, guid="2", link=SUMY.link + "2"), SUMY]))
+        later = replace(
+            SUMY,
+            guid="2",
+            link=SUMY.link + "2",
+            title="Power restored in Sumy Oblast after a night of drone strikes",
+            description="Engineers reconnected 40,000 homes in Sumy Oblast on Thursday.",
+        )
+        feed_server.set("/ki.rss", rss([later, SUMY]))
         await sb.bot.poll_all()
 
         async def both() -> bool:

@@ -1,4 +1,4 @@
-from bot.alerts.summary import SUMMARY_LIMIT, summarise
+from bot.alerts.summary import SUMMARY_LIMIT, summarise, summarise_about
 
 LEAD = (
     'Russia has begun withdrawing its "peacekeeping" contingent from Nagorno-Karabakh, Kremlin '
@@ -35,3 +35,52 @@ def test_sentence_ending_with_a_quote_is_split_after_the_quote() -> None:
 
 def test_empty_text_gives_empty_summary() -> None:
     assert summarise("   ") == ""
+
+
+# --- about the topic (bot.alerts.summary.summarise_about) ---
+
+SEED_TITLE = "Kremlin confirms Russian 'peacekeepers' withdrawing from Nagorno-Karabakh"
+SEED_BODY = "\n".join(
+    [
+        "This audio is created with AI assistance",  # page furniture an extractor may leave in
+        LEAD,
+        SECOND,
+        'Armenia has experienced heightened tensions with Russia after Russian "peacekeepers" '
+        "did nothing to prevent Azerbaijan's September 2023 offensive into Nagorno-Karabakh.",
+        "Help us serve you better. Take a survey now.",
+        'In March, Armenia asked Russian "peacekeepers" who have been stationed at Yerevan\'s '
+        "international airport since the country's independence to leave.",
+        'Armenian Prime Minister Pashinyan said in February that Armenia had "frozen" its '
+        "participation in the Russian-led Collective Security Treaty Organization (CSTO) because "
+        "it failed to uphold its objectives regarding Armenia.",
+        "The CSTO did not intervene during Azerbaijan's 2023 offensive.",
+    ]
+)
+
+
+def test_words_in_the_title_give_the_lead() -> None:
+    summary = summarise_about(SEED_TITLE, SEED_BODY, ("peacekeepers",))
+    assert summary == LEAD
+
+
+def test_words_only_deep_in_the_body_lead_the_summary() -> None:
+    summary = summarise_about(SEED_TITLE, SEED_BODY, ("Collective Security Treaty Organization",))
+    assert summary.startswith("Armenian Prime Minister Pashinyan said in February")
+    assert summary.endswith("The CSTO did not intervene during Azerbaijan's 2023 offensive.")
+    assert len(summary) <= SUMMARY_LIMIT
+
+
+def test_matching_ignores_case_and_punctuation_like_the_matcher() -> None:
+    summary = summarise_about(SEED_TITLE, SEED_BODY, ("yerevan's",))
+    assert summary.startswith("In March, Armenia asked")
+
+
+def test_boilerplate_never_reaches_a_summary() -> None:
+    for terms in [(), ("survey",), ("AI assistance",), ("peacekeepers",)]:
+        summary = summarise_about(SEED_TITLE, SEED_BODY, terms)
+        assert "survey" not in summary and "AI assistance" not in summary
+        assert summary.startswith("Russia has begun")
+
+
+def test_terms_found_nowhere_give_the_lead() -> None:
+    assert summarise_about("A title", SEED_BODY, ("Odesa",)) == LEAD

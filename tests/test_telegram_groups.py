@@ -82,6 +82,7 @@ async def test_groups_and_forum_topics(
             PEACEKEEPERS,
             guid="ki-4000",
             title="Last Russian peacekeepers leave Nagorno-Karabakh",
+            description="The final convoy of peacekeepers crossed into Russia on Friday.",
             link=PEACEKEEPERS.link + "-2",
             published=PEACEKEEPERS.published + timedelta(hours=1),
         )

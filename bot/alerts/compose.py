@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.alerts.summary import summarise
+from bot.alerts.summary import summarise_about
 from bot.domain import AlertMessage, Article
 
 
@@ -12,7 +12,7 @@ def compose_alert(article: Article, *, topic: str, terms: tuple[str, ...] = ()) 
         url=article.url,
         source=article.source_name,
         published=article.published,
-        summary=summarise(article.summary),
+        summary=summarise_about(article.title, article.body or article.summary, terms),
         topic=topic,
         terms=terms,
     )

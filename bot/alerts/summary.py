@@ -1,8 +1,18 @@
-"""Short plain-text summaries for a chat message."""
+"""Short plain-text summaries for a chat message, about the topic that matched.
+
+`summarise_about` is what alerts use: when the matched words are in the title, the summary is the
+story's lead; when they appear only deeper in the text, it leads with the first sentence that has
+them. Either way: whole sentences, at most 300 characters, and never a sentence of page furniture
+(survey and membership banners, "This audio is created with AI assistance", photo credits, "Read
+more" teasers) even if the extractor let one through.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from bot.match.text import words
 
 SUMMARY_LIMIT = 300
 ELLIPSIS = "…"
@@ -12,16 +22,76 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+")
 
 
 def sentences(text: str) -> list[str]:
-    text = " ".join(text.split())
-    if not text:
-        return []
+    """The sentences of `text`; a line break always ends one (a heading or a banner line has no
+    full stop, and must not glue itself to the paragraph after it)."""
     parts: list[str] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        parts.append(text[start : m.end()].strip())
-        start = m.end()
-    parts.append(text[start:].strip())
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        start = 0
+        for m in _SENTENCE_END.finditer(line):
+            parts.append(line[start : m.end()].strip())
+            start = m.end()
+        parts.append(line[start:].strip())
     return [p for p in parts if p]
+
+
+# Sentences that are page furniture, not news. Matched case-insensitively anywhere in a sentence.
+_BOILERPLATE = re.compile(
+    r"take a survey|help us serve you better|created with ai assistance|listen to this article"
+    r"|sign up (?:for|to)|subscribe (?:now|to (?:our|the))|become a (?:member|subscriber)"
+    r"|support (?:our|independent) journalism|read more\b|click here|follow us on"
+    r"|all rights reserved|getty images|/afp\b|/reuters\b|\(photo\b|\bphoto:|\bimage:"
+    r"|edit post|we use cookies|advertisement|\b\d+ min read\b|share this (?:article|story)"
+    r"|^source: |^(?:additional )?reporting by\b|contributed reporting|^editing by\b|^more:$",
+    re.IGNORECASE,
+)
+
+
+def is_boilerplate(sentence: str) -> bool:
+    return _BOILERPLATE.search(sentence) is not None
+
+
+def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
+    n = len(needle)
+    return n > 0 and any(
+        list(haystack[i : i + n]) == list(needle) for i in range(len(haystack) - n + 1)
+    )
+
+
+def summary_sentences(
+    title: str, text: str, terms: Sequence[str] = (), limit: int = SUMMARY_LIMIT
+) -> list[str]:
+    """The whole sentences of the summary (see `summarise_about`); empty when no sentence fits."""
+    kept = [s for s in sentences(text) if not is_boilerplate(s)]
+    wanted = [w for w in (words(t) for t in terms) if w]
+    title_words = words(title)
+    if wanted and not any(_contains(title_words, w) for w in wanted):
+        for i, sentence in enumerate(kept):
+            sentence_words = words(sentence)
+            if any(_contains(sentence_words, w) for w in wanted):
+                kept = kept[i:]
+                break
+    picked: list[str] = []
+    length = 0
+    for sentence in kept:
+        extra = len(sentence) + (1 if picked else 0)
+        if length + extra > limit:
+            break
+        picked.append(sentence)
+        length += extra
+    return picked
+
+
+def summarise_about(
+    title: str, text: str, terms: Sequence[str] = (), limit: int = SUMMARY_LIMIT
+) -> str:
+    """The summary of a story for a topic whose matched words (as the story wrote them) are
+    `terms`. `text` is the story's plain text: the page's main text, or the feed's summary."""
+    picked = summary_sentences(title, text, terms, limit)
+    if picked:
+        return " ".join(picked)
+    kept = [s for s in sentences(text) if not is_boilerplate(s)]
+    return summarise("\n".join(kept), limit)  # one long first sentence: cut on a word
 
 
 def summarise(text: str, limit: int = SUMMARY_LIMIT) -> str:

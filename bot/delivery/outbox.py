@@ -98,6 +98,7 @@ class Outbox:
             compose_alert(alert.article, topic=alert.topic, terms=alert.terms),
             subscription_id=alert.subscription_id,
             link_preview=alert.link_preview,
+            also=alert.also,
         )
         try:
             ref = await adapter.send_alert(alert.chat, message)

@@ -7,15 +7,18 @@ story stored without its alerts (which would make it "seen" and lose them for go
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.config import FullText
 from bot.domain import Article, Subscription
 from bot.errors import FetchError, SourceError, TopicError
 from bot.ingest.fetch import Fetcher, FetchResult, read_local
+from bot.ingest.fulltext import PageReader
 from bot.ingest.normalise import to_article
+from bot.ingest.pages import is_page, read_page_source
 from bot.ingest.parse import parse_feed
 from bot.match.base import Document, Matcher, Query
 from bot.store.ports import AlertPlanner, NewAlert, Store
@@ -52,10 +55,13 @@ class Poller:
         clock: Callable[[], datetime],
         on_alerts: Callable[[], None] = lambda: None,
         fetch_untrusted: ConditionalFetch | None = None,
+        full_text: Mapping[str, FullText] | None = None,
     ) -> None:
         self._fetcher = fetcher
         # Without a guarded fetch, untrusted sources are refused rather than fetched unguarded.
         self._fetch_untrusted = fetch_untrusted
+        self._full_text = dict(full_text or {})  # source URL → its setting; default False
+        self._pages = PageReader(fetcher)
         self._store = store
         self._matcher = matcher
         self._clock = clock
@@ -75,28 +81,38 @@ class Poller:
 
     async def _poll(self, url: str, name: str, untrusted: bool) -> PollOutcome:
         state = await self._store.source_state(url)
+        fetch: ConditionalFetch = self._fetcher.fetch
         if untrusted:
             if self._fetch_untrusted is None:
                 raise FetchError(url, "no guarded fetcher for sources added in chat")
-            fetched = await self._fetch_untrusted(
-                url, etag=state.etag, last_modified=state.last_modified
-            )
-        elif _is_local(url):
+            fetch = self._fetch_untrusted
+        if _is_local(url) and not untrusted:
             fetched = read_local(url)
         else:
-            fetched = await self._fetcher.fetch(
-                url, etag=state.etag, last_modified=state.last_modified
-            )
+            fetched = await fetch(url, etag=state.etag, last_modified=state.last_modified)
         if fetched.not_modified or fetched.content is None:
             log.debug("source %s: not modified", url)
             return PollOutcome(url, not_modified=True)
-        feed = parse_feed(fetched.content, source=url, content_type=fetched.content_type)
         now = self._clock()
-        articles = [
-            a
-            for e in feed.entries
-            if (a := to_article(e, source_url=url, source_name=name, fetched_at=now)) is not None
-        ]
+        if is_page(fetched):
+            articles = await read_page_source(
+                fetched, source_url=url, source_name=name, fetch=fetch, fetched_at=now
+            )
+        else:
+            feed = parse_feed(fetched.content, source=url, content_type=fetched.content_type)
+            articles = [
+                a
+                for e in feed.entries
+                if (a := to_article(e, source_url=url, source_name=name, fetched_at=now))
+                is not None
+            ]
+        mode = self._full_text.get(url, False)
+        if mode is not False and state.baselined and articles:
+            # Only new stories' pages: known ones were read (or not) when they were new.
+            new_keys = await self._store.unseen_keys(url, articles)
+            fresh = await self._pages.enrich([a for a in articles if a.key in new_keys], mode)
+            by_key = {a.key: a for a in fresh}
+            articles = [by_key.get(a.key, a) for a in articles]
         plan = _planner(self._matcher, await self._store.active_subscriptions())
         result = await self._store.ingest(
             url,
@@ -119,7 +135,7 @@ class Poller:
                 len(result.new_articles),
                 result.alerts_queued,
             )
-        if result.alerts_queued:
+        if result.alerts_queued or result.edits_queued:
             self._on_alerts()
         return PollOutcome(
             url, new_articles=len(result.new_articles), alerts_queued=result.alerts_queued
@@ -129,6 +145,11 @@ class Poller:
 def _is_local(url: str) -> bool:
     """A source given as a file path (or file: URL) is read from disk, not fetched."""
     return "://" not in url or url.startswith("file:")
+
+
+def story_text(article: Article) -> str:
+    """What topics are matched against besides the title: the feed's text and the page's."""
+    return f"{article.summary}\n{article.body}" if article.body else article.summary
 
 
 def _planner(matcher: Matcher, subs: Sequence[Subscription]) -> AlertPlanner:
@@ -142,7 +163,7 @@ def _planner(matcher: Matcher, subs: Sequence[Subscription]) -> AlertPlanner:
     index = matcher.index(queries)
 
     def plan(article: Article) -> list[NewAlert]:
-        hits = index.match(Document(article.title, article.summary))
+        hits = index.match(Document(article.title, story_text(article)))
         return [NewAlert(h.query_id, h.terms) for h in hits]
 
     return plan

@@ -18,10 +18,11 @@ from bot.domain import (
     NextPoll,
     Notice,
     PendingAlert,
+    PendingEdit,
     SourceInfo,
     Subscription,
 )
-from bot.store import chats, feeds, notices, outbox, sourcing
+from bot.store import chats, feeds, notices, outbox, sourcing, stories
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade_to_head
 from bot.store.ports import AlertPlanner, IngestResult, SourceState, Store
@@ -91,6 +92,10 @@ class SqlStore:
                 last_modified=last_modified,
                 at=at,
             )
+
+    async def unseen_keys(self, source_url: str, articles: Sequence[Article]) -> set[str]:
+        async with self._engine.begin() as connection:
+            return await feeds.unseen_keys(connection, source_url, articles)
 
     async def recent_articles(
         self, limit: int, *, chat: ChatAddress | None = None
@@ -215,6 +220,34 @@ class SqlStore:
     async def mark_failed(self, alert_id: int, *, error: str) -> None:
         async with self._engine.begin() as connection:
             await outbox.mark_failed(connection, alert_id, error=error)
+
+    # --- edits of sent alerts (another outlet joined the story) ---
+    async def claim_edits(
+        self, limit: int, *, now: datetime, lease_seconds: float
+    ) -> list[PendingEdit]:
+        async with self._engine.begin() as connection:
+            return await stories.claim_edits(
+                connection, limit, now=now, lease_seconds=lease_seconds
+            )
+
+    async def finish_edit(
+        self, edit_id: int, alert_id: int, also: Sequence[str], version: int
+    ) -> None:
+        async with self._engine.begin() as connection:
+            await stories.finish_edit(connection, edit_id, alert_id, also, version)
+
+    async def retry_edit(self, edit_id: int, *, not_before: datetime, error: str) -> None:
+        async with self._engine.begin() as connection:
+            await stories.retry_edit(connection, edit_id, not_before=not_before, error=error)
+
+    async def drop_edit(self, edit_id: int) -> None:
+        async with self._engine.begin() as connection:
+            await stories.drop_edit(connection, edit_id)
+
+    async def story_sources(self, article_key: str) -> list[str]:
+        """The names of the sources that carried the story of this article, first one first."""
+        async with self._engine.begin() as connection:
+            return await stories.story_source_names(connection, article_key)
 
 
 def _conforms_to_the_port(store: SqlStore) -> Store:

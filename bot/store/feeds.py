@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import Article, ChatAddress, SourceInfo
+from bot.store import stories
 from bot.store.ports import AlertPlanner, IngestResult, NewAlert, SourceState
 from bot.store.rows import article_from, insert_for, select_articles
 from bot.store.sourcing import audience, source_info, sync_configured, visible_to
@@ -116,6 +117,13 @@ async def _already_stored(
     return seen
 
 
+async def unseen_keys(
+    connection: AsyncConnection, source_url: str, batch: Sequence[Article]
+) -> set[str]:
+    seen = await _already_stored(connection, source_url, batch)
+    return {a.key for a in batch if not seen.has(a)}
+
+
 @dataclass(frozen=True, slots=True)
 class _Target:
     chat_id: int
@@ -158,6 +166,7 @@ async def _queue_alerts(
     connection: AsyncConnection,
     targets: _Targets,
     article_id: int,
+    cluster_id: int,
     planned: Sequence[NewAlert],
     at: datetime,
     allowed: set[int] | None,
@@ -177,6 +186,7 @@ async def _queue_alerts(
         statement = insert_for(connection, alerts).values(
             chat_id=target.chat_id,
             article_id=article_id,
+            cluster_id=cluster_id,
             subscription_id=plan.subscription_id,
             topic=target.topic,
             terms=list(plan.terms),
@@ -209,12 +219,17 @@ async def ingest(
     seen = await _already_stored(connection, source_url, batch)
     targets = _Targets(connection)
     allowed = await audience(connection, source_url)
+    clusters = stories.Clusters()
+    await clusters.load(connection, [a for a in batch if not seen.has(a)])
     new: list[Article] = []
-    queued = 0
+    seen_urls: list[str] = []
+    queued = edits = 0
     for article in batch:
         if seen.has(article):
+            seen_urls.append(article.url)
             continue
         seen.add(article.key, article.url, article.guid)
+        cluster_id = clusters.find(article)
         statement = insert_for(connection, articles).values(
             key=article.key,
             source_url=source_url,
@@ -222,8 +237,10 @@ async def ingest(
             url=article.url or None,  # NULLs never collide in the UNIQUE constraint
             title=article.title,
             summary=article.summary,
+            body=article.body or None,
             published_at=article.published,
             seen_at=at,
+            cluster_id=cluster_id,
         )
         # DO NOTHING covers a concurrent writer that stored the same story since we looked.
         article_id = await connection.scalar(
@@ -231,11 +248,21 @@ async def ingest(
         )
         if article_id is None:
             continue
+        if cluster_id is None:  # a story of its own
+            cluster_id = article_id
+            await connection.execute(
+                update(articles).where(articles.c.id == article_id).values(cluster_id=article_id)
+            )
+        clusters.add(cluster_id, article)
+        edits += await stories.joined(connection, cluster_id, source_url, at)
         new.append(article)
         if baselined:
+            planned = plan_alerts(article)
             queued += await _queue_alerts(
-                connection, targets, article_id, plan_alerts(article), at, allowed
+                connection, targets, article_id, cluster_id, planned, at, allowed
             )
+    # The same canonical URL from another source: one story, and one more outlet carrying it.
+    edits += await stories.carried_elsewhere(connection, source_url, seen_urls, at)
     await connection.execute(
         update(sources)
         .where(sources.c.url == source_url)
@@ -247,4 +274,4 @@ async def ingest(
             last_error=None,
         )
     )
-    return IngestResult(new_articles=tuple(new), alerts_queued=queued)
+    return IngestResult(new_articles=tuple(new), alerts_queued=queued, edits_queued=edits)

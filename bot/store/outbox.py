@@ -8,6 +8,7 @@ from sqlalchemy import false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import PendingAlert
+from bot.store import stories
 from bot.store.rows import ARTICLE_COLUMNS, article_from, chat_address
 from bot.store.tables import alerts, articles, chats, sources
 
@@ -23,6 +24,7 @@ async def claim_alerts(
             alerts.c.terms,
             alerts.c.attempts,
             alerts.c.subscription_id,
+            alerts.c.cluster_id,
             chats.c.link_preview,
             chats.c.platform,
             chats.c.chat,
@@ -55,6 +57,10 @@ async def claim_alerts(
         .where(alerts.c.id.in_([row.id for row in rows]))
         .values(lease_until=now + timedelta(seconds=lease_seconds), attempts=alerts.c.attempts + 1)
     )
+    # The message names the outlets known now; a later one gets the sent message edited.
+    also = await stories.record_also(
+        connection, [(row.id, row.cluster_id, row.source_url) for row in rows]
+    )
     return [
         PendingAlert(
             id=row.id,
@@ -65,6 +71,7 @@ async def claim_alerts(
             terms=tuple(row.terms),
             subscription_id=row.subscription_id,
             link_preview=row.link_preview,
+            also=also[row.id],
         )
         for row in rows
     ]

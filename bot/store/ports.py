@@ -44,6 +44,7 @@ class NewAlert:
 class IngestResult:
     new_articles: tuple[Article, ...]
     alerts_queued: int
+    edits_queued: int = 0  # sent alerts to rewrite: another outlet joined their story
 
 
 # Called inside the ingest transaction for each article that is new; returns the alerts to queue.
@@ -80,6 +81,10 @@ class Store(Protocol):
         one (skipped while the source is not yet baselined: the first poll never alerts), save the
         source's etag/last_modified, mark it baselined and clear its last error. A crash
         anywhere leaves either all of it or none of it."""
+        ...
+
+    async def unseen_keys(self, source_url: str, articles: Sequence[Article]) -> set[str]:
+        """The keys of those `articles` that `ingest` would store as new (same rules)."""
         ...
 
     async def recent_articles(

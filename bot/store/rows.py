@@ -55,6 +55,7 @@ ARTICLE_COLUMNS = (
     articles.c.title,
     articles.c.summary,
     articles.c.published_at,
+    articles.c.body,
 )
 
 
@@ -74,4 +75,5 @@ def article_from(row: Any) -> Article:
         title=row.title,
         summary=row.summary,
         published=row.published_at,
+        body=row.body or "",
     )

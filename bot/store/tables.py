@@ -112,6 +112,11 @@ articles = Table(
     Column("summary", Text, nullable=False),
     Column("published_at", UtcDateTime, nullable=False, index=True),
     Column("seen_at", UtcDateTime, nullable=False),
+    # The article page's main text when it was fetched (full_text sources, pages); NULL otherwise.
+    Column("body", Text),
+    # The story this article belongs to: the id of the cluster's first article (itself when it
+    # started the story). Outlets carrying the same story share it; alerts are unique per cluster.
+    Column("cluster_id", Integer, index=True),
     # NULLs are distinct in a UNIQUE constraint on both SQLite and PostgreSQL, so entries without a
     # GUID never collide here: exactly "unique when guid is not null", with no partial index.
     UniqueConstraint("source_url", "guid", name="uq_articles_source_url_guid"),
@@ -168,8 +173,13 @@ alerts = Table(
     Column("sent_at", UtcDateTime),
     Column("message_ref", Text),
     Column("last_error", Text),
+    # The story cluster of the article: a chat is alerted once per story, whatever the outlet.
+    Column("cluster_id", Integer, nullable=False),
+    # The other outlets the sent message names ("Also: …"), so an edit is made only on a change.
+    Column("also_shown", JSON),
     # One alert per chat per story, however many of the chat's topics match it.
     UniqueConstraint("chat_id", "article_id", name="uq_alerts_chat_article"),
+    UniqueConstraint("chat_id", "cluster_id", name="uq_alerts_chat_cluster"),
     CheckConstraint(
         "status IN ('pending', 'sent', 'failed', 'dropped')",
         name="status",
@@ -234,4 +244,34 @@ slack_oauth_states = Table(
     metadata,
     Column("state", Text, primary_key=True),
     Column("expires_at", UtcDateTime, nullable=False),
+)
+
+# Every source that carried a story (cluster): the article's own source, another outlet's near-
+# identical report, or another feed linking the same canonical URL. "Also: …" is read from here.
+story_sources = Table(
+    "story_sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cluster_id", Integer, nullable=False),
+    Column("source_url", Text, ForeignKey("sources.url"), nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    UniqueConstraint("cluster_id", "source_url", name="uq_story_sources_cluster_source"),
+)
+
+# Alerts whose sent message must be edited (another outlet joined the story). One row per alert;
+# the edit worker deletes it once the message shows the current outlets.
+alert_edits = Table(
+    "alert_edits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # Bumped by every outlet that joins while the edit is queued or in flight: an edit rendered
+    # before the bump does not close the row, so the newest outlet is never lost.
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("not_before", UtcDateTime),
+    Column("lease_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("alert_id", name="uq_alert_edits_alert_id"),
 )

@@ -18,14 +18,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _UTC = sa.DateTime(timezone=True)
+# Constant defaults (not sa.true()/sa.false()): SQLite then adds the column in place, instead of
+# copying a table that other tables reference (which fails once they hold rows).
 
 
 def upgrade() -> None:
     with op.batch_alter_table("chats") as batch:
         batch.add_column(sa.Column("hold_until", _UTC))
-        batch.add_column(
-            sa.Column("link_preview", sa.Boolean, nullable=False, server_default=sa.false())
-        )
+        batch.add_column(sa.Column("link_preview", sa.Boolean, nullable=False, server_default="0"))
     with op.batch_alter_table("subscriptions") as batch:
         batch.add_column(sa.Column("muted_until", _UTC))
 

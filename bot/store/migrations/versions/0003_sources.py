@@ -18,13 +18,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _UTC = sa.DateTime(timezone=True)
+# Constant defaults (not sa.true()/sa.false()): SQLite then adds the column in place, instead of
+# copying a table that other tables reference (which fails once they hold rows).
 
 
 def upgrade() -> None:
     with op.batch_alter_table("sources") as batch:
-        batch.add_column(
-            sa.Column("configured", sa.Boolean, nullable=False, server_default=sa.true())
-        )
+        batch.add_column(sa.Column("configured", sa.Boolean, nullable=False, server_default="1"))
         batch.add_column(sa.Column("next_poll_at", _UTC))
         batch.add_column(sa.Column("current_interval", sa.Float))
         batch.add_column(sa.Column("failures", sa.Integer, nullable=False, server_default="0"))
