@@ -266,3 +266,29 @@ async def test_without_a_guarded_fetch_untrusted_sources_are_not_fetched(
 def test_an_overlong_address_is_refused_before_any_fetch() -> None:
     assert web_url_problem("https://" + "a" * 2001) == "that address is longer than 2000 characters"
     assert web_url_problem("https://example.org/feed") is None
+
+
+async def test_a_chat_page_source_cannot_point_the_bot_at_an_internal_feed(
+    store: SqlStore,
+    client: httpx.AsyncClient,
+    guarded_client: httpx.AsyncClient,
+    feed_server: FeedServer,
+) -> None:
+    # The page itself is allowed (the test's loopback server); the feed it advertises is on an
+    # address the guard refuses. Reading that feed must go through the guard too.
+    internal = f"http://[::1]:{feed_server.port}/internal.rss"
+    link = f'<link rel="alternate" type="application/rss+xml" href="{internal}">'
+    feed_server.set("/home", page(head=link), content_type=HTML)
+    clock = FakeClock()
+    url = feed_server.url("/home")
+    await store.add_chat_source(CHAT, url, "home", 60, at=clock())
+    fetcher = Fetcher(client, untrusted_client=guarded_client)
+    poller = Poller(
+        fetcher=fetcher,
+        store=store,
+        matcher=PhraseMatcher(),
+        clock=clock,
+        fetch_untrusted=untrusted_fetch(fetcher),
+    )
+    outcome = await poller.poll(url, "home", untrusted=True)
+    assert outcome.error == "loopback address ::1 is not allowed"
