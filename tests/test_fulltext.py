@@ -219,3 +219,28 @@ async def test_a_page_with_neither_feed_nor_story_is_a_source_error(
     [outcome] = await bot.poll_all()
     assert outcome.error is not None and "no feed link" in outcome.error
     await bot.stop()
+
+
+async def test_pages_of_one_poll_are_read_one_at_a_time(feed_server: FeedServer) -> None:
+    # Politeness: one request at a time per host, pages included. Each page trickles in for a
+    # moment, so concurrent reads would overlap at the server.
+    body = b"<html><body>" + b"<p>Sumy Oblast power was restored on Thursday.</p>" * 30 + b"</body>"
+    stories = []
+    for n in range(3):
+        feed_server.set_slow(f"/p{n}.html", 5_000, body=body)
+        stories.append(
+            Article(
+                key=f"k{n}",
+                source_url="s",
+                source_name="S",
+                guid=None,
+                url=feed_server.url(f"/p{n}.html"),
+                title=f"T{n}",
+                summary="Short feed text.",
+                published=datetime(2024, 4, 17, tzinfo=UTC),
+            )
+        )
+    async with httpx.AsyncClient() as client:
+        await PageReader(Fetcher(client)).enrich(stories, True)
+    assert all(len(feed_server.requests(f"/p{n}.html")) == 1 for n in range(3))
+    assert feed_server.max_in_flight == 1

@@ -6,10 +6,11 @@ teaser feed gives; a feed that carries whole articles is left alone).
 
 A page that cannot be fetched (HTTP error, timeout, not HTML) or gives no usable text (a paywall or
 consent page: fewer than MIN_BODY_WORDS words, or less text than the feed had) leaves the story
-with the feed's text. The pages of one poll are fetched a few at a time and within PAGE_BUDGET
-seconds in all: whatever is not done by then keeps the feed's text, so alerts are never held back
-long. Pages go through the same `Fetcher` as feeds (its size and time caps, and its per-host
-politeness).
+with the feed's text. The pages of one poll are fetched one at a time (a feed's pages are mostly
+on its own host, and the poll holds that host's slot: politeness allows one request at a time per
+host) and within PAGE_BUDGET seconds in all: whatever is not done by then keeps the feed's text,
+so alerts are never held back long. Pages go through the same `Fetcher` as feeds (its size and
+time caps).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 AUTO_MIN_CHARS = 400
 MIN_BODY_WORDS = 40
 MAX_PAGES_PER_POLL = 20
-PAGE_CONCURRENCY = 4
+PAGE_CONCURRENCY = 1  # politeness: one request at a time per host, and pages mostly share one
 PAGE_BUDGET = 30.0
 
 
