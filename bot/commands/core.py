@@ -99,7 +99,10 @@ class CommandSpec:
 
 _REGISTRY: dict[str, CommandSpec] = {}
 
-ADMINS_ONLY = "Sorry, in a group only its administrators can change what I send here."
+ADMINS_ONLY = (
+    "Sorry, only the people who run this group can change what I send here "
+    "(on Telegram its administrators; on Slack its members, but not guests)."
+)
 TOO_FAST = "You are sending commands too fast. I'll answer again in a minute."
 DEFAULT_LIMITS = ChatLimits()
 

@@ -52,6 +52,7 @@ class Workspace:
     team_id: str
     bot_user: str = "UBOT"
     admins: set[str] = field(default_factory=lambda: {"UADMIN"})
+    guests: set[str] = field(default_factory=lambda: {"UGUEST"})
 
 
 class FakeSlack:
@@ -176,8 +177,14 @@ class FakeSlack:
             return 200, {}, _auth(workspace)
         if method == "users.info":
             user = str(args.get("user"))
-            is_admin = user in workspace.admins
-            return 200, {}, {"ok": True, "user": {"id": user, "is_admin": is_admin}}
+            person = {
+                "id": user,
+                "is_admin": user in workspace.admins,
+                "is_owner": False,
+                "is_restricted": user in workspace.guests,  # a multi-channel guest
+                "is_ultra_restricted": False,
+            }
+            return 200, {}, {"ok": True, "user": person}
         if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
             problem = _validate_message(args)
             if problem:

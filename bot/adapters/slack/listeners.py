@@ -78,12 +78,11 @@ def _admin_check(client: AsyncWebClient, user: str | None) -> Callable[[], Await
         try:
             info = await client.users_info(user=user)
         except Exception:
-            log.warning(
-                "slack: users.info failed for %s; treating as not an admin", user, exc_info=True
-            )
+            log.warning("slack: users.info failed for %s; treating as a guest", user, exc_info=True)
             return False
         person = info.get("user") or {}
-        return bool(person.get("is_admin") or person.get("is_owner"))
+        # Slack's custom: any full member may set up an app in a channel; guests may not.
+        return not (person.get("is_restricted") or person.get("is_ultra_restricted"))
 
     return is_admin
 
