@@ -417,3 +417,19 @@ async def test_moving_a_chat_into_one_already_used_merges_without_doubles(
     assert await store.subscriptions(BOB) == []
     claimed = await store.claim_alerts(10, now=T0, lease_seconds=60)
     assert [a.chat for a in claimed] == [new]  # one alert for story 1, not two
+
+
+async def test_pausing_a_whole_chat_pauses_its_threads_and_resuming_resumes_them(
+    store: SqlStore,
+) -> None:
+    group = ChatAddress("telegram", "-1007")
+    topic = ChatAddress("telegram", "-1007", "12")
+    other_topic = ChatAddress("telegram", "-1007", "13")
+    for chat in (group, topic, other_topic):
+        await store.subscribe(chat, "rust", "rust")
+    await store.set_chat_paused(other_topic, True, reason="message thread not found")
+    assert {s.chat for s in await store.active_subscriptions()} == {group, topic}
+    await store.set_chat_paused(group, True, reason="bot was kicked")
+    assert await store.active_subscriptions() == []
+    await store.set_chat_paused(group, False)
+    assert len(await store.active_subscriptions()) == 3

@@ -83,16 +83,25 @@ async def active_subscriptions(connection: AsyncConnection) -> list[Subscription
 async def set_chat_paused(
     connection: AsyncConnection, chat: ChatAddress, paused: bool, *, reason: str
 ) -> None:
+    """A chat address without a thread stands for the whole chat: pausing a forum group (the bot
+    was removed) pauses every topic in it, and /start in the group resumes them all."""
     chat_id = await ensure_chat(connection, chat)
+    ids = [chat_id]
+    if chat.thread is None:
+        same_chat = select(chats.c.id).where(
+            chats.c.platform == chat.platform, chats.c.chat == chat.chat
+        )
+        ids = list((await connection.scalars(same_chat)).all())
     await connection.execute(
         update(chats)
-        .where(chats.c.id == chat_id)
+        .where(chats.c.id.in_(ids))
         .values(paused=paused, paused_reason=(reason or None) if paused else None)
     )
     if paused:
-        await drop_pending(
-            connection, chat_id, f"chat paused: {reason}" if reason else "chat paused"
-        )
+        for one in ids:
+            await drop_pending(
+                connection, one, f"chat paused: {reason}" if reason else "chat paused"
+            )
 
 
 async def mute(
