@@ -18,8 +18,9 @@ from bot.delivery.outbox import Outbox
 from bot.domain import ChatAddress, SourceInfo
 from bot.health import beat_forever, heartbeat_path
 from bot.ingest.fetch import Fetcher, make_client
-from bot.ingest.poll import Poller, PollOutcome
-from bot.match.phrase import PhraseMatcher
+from bot.ingest.poll import Poller, PollOutcome, index_subscriptions
+from bot.match.engine import QueryMatcher
+from bot.match.recent import RECENT_LIMIT, RecentStories
 from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
 from bot.sources.schedule import PollSchedule
 from bot.store.database import SqlStore, open_store
@@ -51,11 +52,13 @@ class NewsBot:
     commands: Commands
     adapters: Mapping[str, ChatAdapter]
     schedule: PollSchedule
+    recent: RecentStories
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, schedule: bool = True) -> None:
         """`schedule=False` leaves polling to explicit `poll_all()` calls (tests drive it so)."""
         await self.store.sync_sources([SourceInfo(s.url, s.name, s.interval) for s in self.sources])
+        self.recent.add(reversed(await self.store.recent_articles(RECENT_LIMIT)))
         for adapter in self.adapters.values():
             await adapter.start(self.handle_message)
         delivery = asyncio.create_task(self.outbox.run(), name="delivery")
@@ -100,9 +103,17 @@ async def build(
     http = make_client(mounts={"demo://": demo})
     by_platform = {a.platform: a for a in adapters}
     outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
-    matcher = PhraseMatcher()
+    matcher = QueryMatcher()
+    # Long-lived: built from the database once, then updated by /subscribe and /unsubscribe.
+    topics = index_subscriptions(matcher, await store.active_subscriptions())
+    recent = RecentStories()
     poller = Poller(
-        fetcher=Fetcher(http), store=store, matcher=matcher, clock=clock, on_alerts=outbox.wake
+        fetcher=Fetcher(http),
+        store=store,
+        topics=topics,
+        clock=clock,
+        on_alerts=outbox.wake,
+        on_stored=recent.add,
     )
     return NewsBot(
         config=config,
@@ -111,9 +122,10 @@ async def build(
         http=http,
         poller=poller,
         outbox=outbox,
-        commands=Commands(store=store, matcher=matcher),
+        commands=Commands(store=store, matcher=matcher, topics=topics, recent=recent, clock=clock),
         adapters=by_platform,
         schedule=PollSchedule(poller.poll),
+        recent=recent,
     )
 
 

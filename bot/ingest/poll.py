@@ -16,7 +16,7 @@ from bot.errors import SourceError, TopicError
 from bot.ingest.fetch import Fetcher, read_local
 from bot.ingest.normalise import to_article
 from bot.ingest.parse import parse_feed
-from bot.match.base import Document, Matcher, Query
+from bot.match.base import Document, Matcher, Query, TopicIndex
 from bot.store.ports import AlertPlanner, NewAlert, Store
 
 log = logging.getLogger(__name__)
@@ -37,15 +37,17 @@ class Poller:
         *,
         fetcher: Fetcher,
         store: Store,
-        matcher: Matcher,
+        topics: TopicIndex,
         clock: Callable[[], datetime],
         on_alerts: Callable[[], None] = lambda: None,
+        on_stored: Callable[[Sequence[Article]], None] = lambda articles: None,
     ) -> None:
         self._fetcher = fetcher
         self._store = store
-        self._matcher = matcher
+        self._topics = topics  # long-lived, kept current by the (un)subscribe commands
         self._clock = clock
         self._on_alerts = on_alerts  # wakes delivery when something was queued
+        self._on_stored = on_stored  # feeds the recent-stories index behind /latest and /test
 
     async def poll(self, url: str, name: str) -> PollOutcome:
         """Never raises for a bad source: the error is logged and recorded on the source."""
@@ -74,11 +76,10 @@ class Poller:
             for e in feed.entries
             if (a := to_article(e, source_url=url, source_name=name, fetched_at=now)) is not None
         ]
-        plan = _planner(self._matcher, await self._store.active_subscriptions())
         result = await self._store.ingest(
             url,
             articles,
-            plan,
+            _planner(self._topics),
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             at=now,
@@ -96,6 +97,8 @@ class Poller:
                 len(result.new_articles),
                 result.alerts_queued,
             )
+        if result.new_articles:
+            self._on_stored(result.new_articles)
         if result.alerts_queued:
             self._on_alerts()
         return PollOutcome(
@@ -108,18 +111,20 @@ def _is_local(url: str) -> bool:
     return "://" not in url or url.startswith("file:")
 
 
-def _planner(matcher: Matcher, subs: Sequence[Subscription]) -> AlertPlanner:
-    """Index the subscriptions once per poll; the returned planner is pure and cheap per story."""
+def _planner(topics: TopicIndex) -> AlertPlanner:
+    def plan(article: Article) -> list[NewAlert]:
+        hits = topics.match(Document(article.title, article.summary))
+        return [NewAlert(h.query_id, h.terms) for h in hits]
+
+    return plan
+
+
+def index_subscriptions(matcher: Matcher, subs: Sequence[Subscription]) -> TopicIndex:
+    """The topic index, built from the saved subscriptions (at start)."""
     queries: list[tuple[int, Query]] = []
     for sub in subs:
         try:
             queries.append((sub.id, matcher.parse(sub.topic)))
-        except TopicError as e:  # saved under older rules; skip it rather than stall the source
+        except TopicError as e:  # saved under older rules; skip it rather than stall the bot
             log.warning("chat %s: topic %r no longer parses: %s", sub.chat, sub.topic, e.message)
-    index = matcher.index(queries)
-
-    def plan(article: Article) -> list[NewAlert]:
-        hits = index.match(Document(article.title, article.summary))
-        return [NewAlert(h.query_id, h.terms) for h in hits]
-
-    return plan
+    return matcher.index(queries)

@@ -38,7 +38,17 @@ class Query(Protocol):
 
 
 class TopicIndex(Protocol):
+    """Long-lived: built once from the saved topics, then updated as chats (un)subscribe."""
+
     def match(self, doc: Document) -> list[Hit]: ...
+
+    def add(self, query_id: int, query: Query) -> None:
+        """Index `query` under `query_id`, replacing what that id was indexed as before."""
+        ...
+
+    def remove(self, query_id: int) -> None:
+        """Forget `query_id`; unknown ids are ignored."""
+        ...
 
 
 class Matcher(Protocol):

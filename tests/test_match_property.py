@@ -1,0 +1,80 @@
+"""Property: for random topics and stories, the index finds exactly what direct evaluation finds."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.errors import TopicError
+from bot.match.base import Document
+from bot.match.compile import CompiledQuery
+from bot.match.engine import QueryMatcher
+from bot.match.story import Story
+
+M = QueryMatcher()
+# Few words, so topics and stories share them often; forms, places, plurals and stop-words mixed.
+VOCAB = [
+    "Kyiv", "Київ", "Києві", "Киеве", "Kiev", "drone", "drones", "Sumy", "Oblast", "Сумської",
+    "області", "Сумщина", "peacekeepers", "peacekeeping", "peace", "the", "Lviv", "Львові",
+    "exercise", "Armenia", "Aliyev", "у", "Сумах",
+]  # fmt: skip
+
+word = st.sampled_from(VOCAB)
+phrase = st.lists(word, min_size=1, max_size=3).map(" ".join)
+atom = st.one_of(
+    phrase,
+    phrase.map(lambda p: f'"{p}"'),
+    word.map(lambda w: f"={w}"),
+    word.map(lambda w: f"title:{w}"),
+)
+
+
+def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.tuples(children, children).map(lambda t: f"({t[0]}) AND ({t[1]})"),
+        st.tuples(children, children).map(lambda t: f"({t[0]}) OR ({t[1]})"),
+        st.tuples(children, children).map(lambda t: f"({t[0]}) NOT ({t[1]})"),
+        st.tuples(children, word).map(lambda t: f"({t[0]}) -{t[1]}"),
+    )
+
+
+topic = st.recursive(atom, _combine, max_leaves=5)
+text = st.lists(st.one_of(word, st.sampled_from([",", "-", "«", "»", "'s"])), max_size=25).map(
+    " ".join
+)
+
+
+def _compile(topics: list[str]) -> list[tuple[int, CompiledQuery]]:
+    out = []
+    for i, t in enumerate(topics):
+        try:
+            out.append((i, M.parse(t)))
+        except TopicError:
+            continue  # the property is about topics that parse
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(topics=st.lists(topic, min_size=1, max_size=8), title=text, body=text)
+def test_index_equals_direct_evaluation(topics: list[str], title: str, body: str) -> None:
+    queries = _compile(topics)
+    doc = Document(title, body)
+    index = M.index(queries)
+    found = {h.query_id: h.terms for h in index.match(doc)}
+    expected = {i: terms for i, q in queries if (terms := q.evaluate(Story(doc))) is not None}
+    assert found == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(topics=st.lists(topic, min_size=2, max_size=8), title=text, remove=st.data())
+def test_removing_is_the_same_as_never_adding(
+    topics: list[str], title: str, remove: st.DataObject
+) -> None:
+    queries = _compile(topics)
+    gone = set(remove.draw(st.sets(st.sampled_from(range(len(topics))))))
+    index = M.index(queries)
+    for i in gone:
+        index.remove(i)
+    fresh = M.index([(i, q) for i, q in queries if i not in gone])
+    doc = Document(title, "")
+    assert sorted(index.match(doc), key=str) == sorted(fresh.match(doc), key=str)
