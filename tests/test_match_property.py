@@ -78,3 +78,17 @@ def test_removing_is_the_same_as_never_adding(
     fresh = M.index([(i, q) for i, q in queries if i not in gone])
     doc = Document(title, "")
     assert sorted(index.match(doc), key=str) == sorted(fresh.match(doc), key=str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(word, min_size=1, max_size=4), title=text)
+def test_plain_topics_take_a_shortcut_to_the_same_query(words: list[str], title: str) -> None:
+    plain = " ".join(words)
+    try:
+        fast = M.parse(plain)
+    except TopicError:
+        return  # only stop-words: refused on both paths (checked in test_match.py)
+    parsed = M.parse(f'"{plain}"')  # quotes go through the full parser
+    assert fast.key == parsed.key
+    story = Story(Document(title, ""))
+    assert fast.evaluate(story) == parsed.evaluate(story)

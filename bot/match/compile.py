@@ -8,14 +8,16 @@ semantics; the index (`engine.py`) only decides which queries are worth evaluati
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 
 from bot.errors import TopicError
 from bot.match.forms import forms_of
-from bot.match.places import alternatives
-from bot.match.query import Node, Not, Or, Phrase, parse_topic
+from bot.match.places import alternatives, places_generation
+from bot.match.query import MAX_TOPIC_LENGTH, Node, Not, Or, Phrase, parse_topic
 from bot.match.story import Field, Story
-from bot.match.text import keys_of
+from bot.match.text import folded_words, keys_of, prepare
 
 MAX_GROUPS = 32
 MAX_TERMS = 16
@@ -60,30 +62,41 @@ def _interned(c: WordClass) -> WordClass:
     return _CLASSES.setdefault(c, c)
 
 
+@functools.lru_cache(maxsize=500_000)
 def _word_class(folded: str, exact: bool) -> WordClass:
     raw, derived = keys_of(folded)
     return _interned(WordClass(forms_of(raw, derived, exact=exact), exact))
 
 
 def _term(phrase: Phrase) -> Term:
-    keys = [keys_of(w.folded) for w in phrase.words]
+    return _make_term(
+        tuple(w.folded for w in phrase.words),
+        tuple(w.exact for w in phrase.words),
+        phrase.title_only,
+        phrase.position,
+    )
+
+
+def _make_term(
+    folded: tuple[str, ...], exact: tuple[bool, ...], title_only: bool, position: int
+) -> Term:
+    keys = [keys_of(w) for w in folded]
     if all(derived in STOP_WORDS for _, derived in keys):
         raise TopicError(
             "This part has only very common words, so it would match almost every story.",
-            position=phrase.position,
+            position=position,
         )
     shown = " ".join(
-        ("=" + raw) if w.exact else derived
-        for w, (raw, derived) in zip(phrase.words, keys, strict=True)
+        ("=" + raw) if ex else derived for ex, (raw, derived) in zip(exact, keys, strict=True)
     )
-    key = ("title:" if phrase.title_only else "") + (f'"{shown}"' if " " in shown else shown)
+    key = ("title:" if title_only else "") + (f'"{shown}"' if " " in shown else shown)
     alts: list[tuple[WordClass, ...]] = [
-        tuple(_word_class(w.folded, w.exact) for w in phrase.words)
+        tuple(_word_class(w, ex) for w, ex in zip(folded, exact, strict=True))
     ]
-    if not any(w.exact for w in phrase.words):
+    if not any(exact):
         for other in alternatives(tuple(derived for _, derived in keys)):
             alts.append(tuple(_word_class(w, False) for w in other))
-    return Term(tuple(dict.fromkeys(alts)), phrase.title_only, key, phrase.position)
+    return Term(tuple(dict.fromkeys(alts)), title_only, key, position)
 
 
 _Conj = tuple[tuple[Phrase, ...], tuple[Phrase, ...]]
@@ -137,42 +150,58 @@ def _occurrences(term: Term, story: Story) -> set[str]:
     out: set[str] = set()
     for field in (story.title,) if term.title_only else (story.title, story.body):
         for alt in term.alternatives:
-            _find(alt, field, story.surface, out)
+            _find(alt, field, story, out)
     return out
 
 
-def _find(alt: tuple[WordClass, ...], field: Field, surface: dict[str, str], out: set[str]) -> None:
-    raw_pos, derived_pos = field.positions()
+def _find(alt: tuple[WordClass, ...], field: Field, story: Story, out: set[str]) -> None:
     first = alt[0]
-    starts: set[int] = set()
+    starts: set[str] = set()  # story words that can begin the phrase
     for form in first.forms:
-        starts.update(raw_pos.get(form, ()))
+        starts.update(story.by_raw.get(form, ()))
         if not first.exact:
-            starts.update(derived_pos.get(form, ()))
-    keys = field.keys
-    assert keys is not None
+            starts.update(story.by_derived.get(form, ()))
+    words = field.words
     n = len(alt)
-    for i in starts:
-        if i + n > len(keys):
-            continue
-        matched: list[str] = []
-        for j in range(n):
-            raw, derived = keys[i + j]
-            c = alt[j]
-            if raw in c.forms:
-                matched.append(surface[raw])
-            elif not c.exact and derived in c.forms:
-                matched.append(surface[derived])
-            else:
+    for start in starts:
+        for i in field.starts(start):
+            if i + n > len(words):
                 break
-        else:
-            # The story word that stands for each key, so every path reports the same words.
-            out.update(matched)
+            matched: list[str] = []
+            for j in range(n):
+                raw, derived = keys_of(words[i + j])
+                c = alt[j]
+                if raw in c.forms:
+                    matched.append(story.surface(raw))
+                elif not c.exact and derived in c.forms:
+                    matched.append(story.surface(derived))
+                else:
+                    break
+            else:
+                # The story word that stands for each key, so every path reports the same words.
+                out.update(matched)
 
 
 def compile_topic(topic: str) -> CompiledQuery:
-    """Raises TopicError (with a position) for a topic that cannot be used."""
-    text = " ".join(topic.split())
+    """Raises TopicError (with a position) for a topic that cannot be used.
+
+    Popular topics are typed by many people: the same text compiles once (and is shared)."""
+    return _compile(" ".join(topic.split()), places_generation())
+
+
+# Anything that makes a topic more than a plain run of words.
+_SYNTAX = re.compile(r"""[()"“”„«»=]|(?:^|\s)-|[Tt][Ii][Tt][Ll][Ee]:|\b(?:AND|OR|NOT)\b""")
+
+
+@functools.lru_cache(maxsize=100_000)
+def _compile(text: str, generation: int) -> CompiledQuery:
+    if len(text) <= MAX_TOPIC_LENGTH and not _has_syntax(text):
+        # Nine topics in ten are a plain phrase: skip the parser and the boolean algebra.
+        words = tuple(folded_words(prepare(text)))
+        if not words:
+            raise TopicError("A topic needs at least one word, e.g. /subscribe Sumy Oblast.")
+        group = Group((_make_term(words, (False,) * len(words), False, 0),), ())
+        return CompiledQuery(text=text, key=_query_key((group,)), groups=(group,))
     if not text:
         raise TopicError("A topic needs at least one word, e.g. /subscribe Sumy Oblast.")
     conjunctions = _dnf(parse_topic(text))
@@ -203,6 +232,10 @@ def compile_topic(topic: str) -> CompiledQuery:
     unique = {_group_key(g): g for g in groups}
     ordered = tuple(unique[k] for k in sorted(unique))
     return CompiledQuery(text=text, key=_query_key(ordered), groups=ordered)
+
+
+def _has_syntax(text: str) -> bool:
+    return _SYNTAX.search(text) is not None
 
 
 def _k(t: Term) -> str:

@@ -9,40 +9,61 @@ word is the match. The index is long-lived: `add` and `remove` update it in plac
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import TypeVar
 
 from bot.match.base import Document, Hit, Query
 from bot.match.compile import STOP_WORDS, CompiledQuery, Group, Term, WordClass, compile_topic
 from bot.match.story import Story
 
+_T = TypeVar("_T")
+
+# Per group, per required term, per alternative: the class ids that must all be in the story.
+_Need = tuple[tuple[tuple[int, ...], ...], ...]
+
 
 class _Entry:
-    __slots__ = ("direct", "query", "subs")
+    __slots__ = ("direct", "need", "query", "subs")
 
     def __init__(self, query: CompiledQuery, direct: bool) -> None:
         self.query = query
         self.subs: list[int] = []
         self.direct = direct
+        self.need: tuple[_Need, ...] = ()
+
+    def may_match(self, present: set[int]) -> bool:
+        """A cheap necessary condition: some group has every word of a required term."""
+        return any(
+            all(any(present.issuperset(alt) for alt in term) for term in group)
+            for group in self.need
+        )
 
 
-def _class_cost(c: WordClass) -> int:
+@functools.cache
+def class_cost(c: WordClass) -> int:
     """Static rarity estimate: stop-words are everywhere, short words are common, long are rare."""
     if c.forms & STOP_WORDS:
         return 1000
     return 40 - min(map(len, c.forms))
 
 
-def _anchors(term: Term) -> list[WordClass]:
+def anchors(term: Term) -> list[WordClass]:
     """One class per alternative: a story that has the term has one of these."""
-    return [min(alt, key=_class_cost) for alt in term.alternatives]
+    return [min(alt, key=class_cost) for alt in term.alternatives]
 
 
-def _term_cost(term: Term) -> int:
-    return sum(_class_cost(c) for c in _anchors(term))
+def term_cost(term: Term) -> int:
+    return sum(class_cost(c) for c in anchors(term))
+
+
+def anchor_term_of(group: Group) -> Term:
+    """The group's rarest required term: the group is indexed under it."""
+    return min(group.positive, key=lambda t: (term_cost(t), t.key))
 
 
 def group_anchors(group: Group) -> list[WordClass]:
-    return _anchors(min(group.positive, key=lambda t: (_term_cost(t), t.key)))
+    return anchors(anchor_term_of(group))
 
 
 def is_direct(query: CompiledQuery) -> bool:
@@ -71,7 +92,9 @@ class PercolatorIndex:
         self._classes: list[WordClass] = []
         self._key_classes: dict[str, list[int]] = {}  # story word key → class ids
         self._direct: dict[int, dict[str, _Entry]] = {}  # class id → entries matched outright
-        self._verify: dict[int, dict[str, _Entry]] = {}  # class id → entries to evaluate
+        # class id → entries to evaluate, each with a second class id the story must also have
+        # (-1: none), a cheap test that drops most candidates before any real work
+        self._verify: dict[int, dict[str, tuple[_Entry, int]]] = {}
         for sub_id, query in queries:
             self.add(sub_id, query)
 
@@ -91,15 +114,22 @@ class PercolatorIndex:
                 self._key_classes.setdefault(form, []).append(cid)
         return cid
 
-    def _placements(self, entry: _Entry) -> Iterable[tuple[dict[int, dict[str, _Entry]], int]]:
-        query = entry.query
-        if entry.direct:
-            for alt in query.groups[0].positive[0].alternatives:
-                yield self._direct, self._class_id(alt[0])
-            return
-        for group in query.groups:
-            for c in group_anchors(group):
-                yield self._verify, self._class_id(c)
+    def _direct_classes(self, entry: _Entry) -> list[int]:
+        return [self._class_id(alt[0]) for alt in entry.query.groups[0].positive[0].alternatives]
+
+    def _verify_placements(self, entry: _Entry) -> list[tuple[int, int]]:
+        """(anchor class id, check class id) for every group of a query that needs evaluating."""
+        out: list[tuple[int, int]] = []
+        for group in entry.query.groups:
+            anchor_term = anchor_term_of(group)
+            singles = [
+                c for t in group.positive if len(t.alternatives) == 1 for c in t.alternatives[0]
+            ]
+            for alt, anchor in zip(anchor_term.alternatives, anchors(anchor_term), strict=True):
+                others = [c for c in (*alt, *singles) if c is not anchor]
+                check = min(others, key=class_cost) if others else None
+                out.append((self._class_id(anchor), -1 if check is None else self._class_id(check)))
+        return out
 
     def add(self, sub_id: int, query: Query) -> None:
         """Index subscription `sub_id` (replacing what it was indexed as before, if anything)."""
@@ -110,8 +140,20 @@ class PercolatorIndex:
         entry = self._entries.get(compiled.key)
         if entry is None:
             entry = self._entries[compiled.key] = _Entry(compiled, is_direct(compiled))
-            for table, cid in self._placements(entry):
-                table.setdefault(cid, {})[compiled.key] = entry
+            if entry.direct:
+                for cid in self._direct_classes(entry):
+                    self._direct.setdefault(cid, {})[compiled.key] = entry
+            else:
+                for cid, check in self._verify_placements(entry):
+                    self._verify.setdefault(cid, {})[compiled.key] = (entry, check)
+            if not entry.direct:
+                entry.need = tuple(
+                    tuple(
+                        tuple([tuple([self._class_id(c) for c in alt]) for alt in t.alternatives])
+                        for t in group.positive
+                    )
+                    for group in compiled.groups
+                )
         entry.subs.append(sub_id)
         self._sub_key[sub_id] = compiled.key
 
@@ -124,43 +166,56 @@ class PercolatorIndex:
         if entry.subs:
             return
         del self._entries[key]
-        for table, cid in self._placements(entry):
-            bucket = table.get(cid)  # two groups may share an anchor: already emptied then
-            if bucket is not None:
-                bucket.pop(key, None)
-                if not bucket:
-                    del table[cid]
+        # Two groups may share an anchor: its bucket may already be gone.
+        if entry.direct:
+            for cid in self._direct_classes(entry):
+                _drop(self._direct, cid, key)
+        else:
+            for cid, _ in self._verify_placements(entry):
+                _drop(self._verify, cid, key)
 
     def match(self, doc: Document) -> list[Hit]:
         story = Story(doc)
-        surface = story.surface
         key_classes = self._key_classes
         cids: set[int] = set()
-        for k in surface:
-            found = key_classes.get(k)
-            if found:
-                cids.update(found)
+        for keys in (story.by_raw, story.by_derived):
+            for k in keys:
+                found = key_classes.get(k)
+                if found:
+                    cids.update(found)
         words: dict[str, set[str]] = {}
         candidates: dict[str, _Entry] = {}
         direct, verify, classes = self._direct, self._verify, self._classes
         for cid in cids:
             bucket = direct.get(cid)
             if bucket:
-                present = {surface[f] for f in classes[cid].forms if f in surface}
+                present = {story.surface(f) for f in classes[cid].forms if story.has(f)}
                 for key in bucket:
                     words.setdefault(key, set()).update(present)
-            bucket = verify.get(cid)
-            if bucket:
-                candidates.update(bucket)
+            checked = verify.get(cid)
+            if checked:
+                for key, (entry, check) in checked.items():
+                    if check < 0 or check in cids:
+                        candidates[key] = entry
         hits: list[Hit] = []
         for key, found_words in words.items():
             terms = tuple(sorted(story.written(w) for w in found_words))
             hits.extend(Hit(sub, terms) for sub in self._entries[key].subs)
         for entry in candidates.values():
+            if not entry.may_match(cids):
+                continue
             result = entry.query.evaluate(story)
             if result is not None:
                 hits.extend(Hit(sub, result) for sub in entry.subs)
         return hits
+
+
+def _drop(table: dict[int, dict[str, _T]], cid: int, key: str) -> None:
+    bucket = table.get(cid)
+    if bucket is not None:
+        bucket.pop(key, None)
+        if not bucket:
+            del table[cid]
 
 
 class QueryMatcher:

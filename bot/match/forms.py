@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from typing import Any
 
 from bot.match.text import fold_word
@@ -42,8 +43,11 @@ def _languages(word: str) -> tuple[str, ...]:
     return ("uk", "ru")
 
 
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
 def is_cyrillic(word: str) -> bool:
-    return any("\u0400" <= ch <= "\u04ff" for ch in word)
+    return _CYRILLIC.search(word) is not None
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -52,17 +56,26 @@ def cyrillic_forms(word: str) -> frozenset[str]:
     forms = {word}
     for lang in _languages(word):
         try:
-            parses = _analyzer(lang).parse(word)
+            analyzer = _analyzer(lang)
+            # Most topic words the dictionary lacks are names: a cheap look-up skips the slow
+            # guessing parser for them (they are then kept as typed). Strict first: it is much
+            # faster than the look-up that also tries "ё" for "е".
+            if not analyzer.word_is_known(word, strict=True) and not (
+                lang == "ru" and "е" in word and analyzer.word_is_known(word)
+            ):
+                continue
+            parses = analyzer.parse(word)
         except Exception:  # a dictionary problem must not stop a topic from being saved
             log.exception("pymorphy3 (%s) failed on %r", lang, word)
             continue
-        known = [p for p in parses if p.is_known]  # guessed parses of unknown words: too loose
+        known = [p for p in parses if p.is_known]  # guessed parses: too loose
         lemma = [p for p in known if p.normal_form == word]
         nominative = [p for p in known if "nomn" in p.tag]
-        known = lemma or nominative or known
-        for parse in known:
+        for parse in lemma or nominative or known:
             for form in parse.lexeme:
                 forms.add(fold_word(form.word))
+        if len(forms) > 1:
+            break  # a word both languages know is read as the first (Ukrainian) one
     if len(forms) > MAX_FORMS:
         forms = set(sorted(forms, key=len)[:MAX_FORMS]) | {word}
     return frozenset(forms)

@@ -37,12 +37,19 @@ def _bundled() -> dict[_Words, tuple[_Words, ...]]:
 
 
 _extra: dict[_Words, tuple[_Words, ...]] = {}
+_generation = [0]
+
+
+def places_generation() -> int:
+    """Changes whenever the table does, so cached compiled topics are not reused across it."""
+    return _generation[0]
 
 
 def load_places(lines: Iterable[str]) -> None:
     """Add place lines to the table (affects topics compiled afterwards)."""
     for key, names in _parse(lines).items():
         _extra[key] = tuple(dict.fromkeys((*_extra.get(key, ()), *names)))
+    _generation[0] += 1
 
 
 def alternatives(derived: _Words) -> tuple[_Words, ...]:

@@ -57,7 +57,8 @@ class RecentStories:
             self._articles[n] = article
             self._seen.add(article.key)
             postings = self._postings
-            for key in Story(Document(article.title, article.summary)).surface:
+            story = Story(Document(article.title, article.summary))
+            for key in (*story.by_raw, *story.by_derived):
                 found = postings.get(key)
                 if found is None:
                     postings[key] = array("q", (n,))

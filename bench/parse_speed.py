@@ -1,6 +1,6 @@
 """Which feed parser? Speed on guardian.rss and correctness on the fixture feeds.
 
-    python benchmarks/parse_speed.py [FIXTURES_DIR]
+    python bench/parse_speed.py [FIXTURES_DIR]
 
 FIXTURES_DIR defaults to /work/shared/fixtures/feeds (else tests/fixtures/feeds). Candidates:
 feedparser 6 on BytesIO, fastfeedparser on the raw bytes, and `bot.ingest.parse.parse_feed`
