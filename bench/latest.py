@@ -75,9 +75,7 @@ async def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = await open_store(f"sqlite+aiosqlite:///{tmp}/bench.sqlite3")
-        commands = Commands(
-            store=store, matcher=QueryMatcher(), recent=recent, clock=lambda: NOW
-        )
+        commands = Commands(store=store, matcher=QueryMatcher(), recent=recent, clock=lambda: NOW)
         figures = {}
         for command in ("latest", "test"):
             times: list[float] = []
@@ -93,8 +91,10 @@ async def main() -> None:
                 f"{percentile(times, 50):.1f} p95 {figures[command]:.1f} max {max(times):.1f}"
             )
         await store.close()
-    print(f"latest_p95_ms: {figures['latest']:.1f} test_p95_ms: {figures['test']:.1f} "
-          f"load_s: {load:.1f}")
+    print(
+        f"latest_p95_ms: {figures['latest']:.1f} test_p95_ms: {figures['test']:.1f} "
+        f"load_s: {load:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.domain import Article
 from bot.errors import TopicError
 from bot.match.base import Document
 from bot.match.compile import CompiledQuery
 from bot.match.engine import QueryMatcher
+from bot.match.recent import RecentStories
 from bot.match.story import Story
 
 M = QueryMatcher()
@@ -92,3 +96,36 @@ def test_plain_topics_take_a_shortcut_to_the_same_query(words: list[str], title:
     assert fast.key == parsed.key
     story = Story(Document(title, ""))
     assert fast.evaluate(story) == parsed.evaluate(story)
+
+
+@settings(max_examples=150, deadline=None)
+@given(topics=st.lists(topic, min_size=1, max_size=4), titles=st.lists(text, max_size=12))
+def test_recent_stories_search_equals_direct_evaluation(
+    topics: list[str], titles: list[str]
+) -> None:
+    articles = [
+        Article(
+            key=f"k{n}",
+            source_url="https://ex.example/feed",
+            source_name="Example",
+            guid=None,
+            url=f"https://ex.example/{n}",
+            title=title,
+            summary=titles[n - 1] if n else "",
+            published=datetime(2024, 4, 1, tzinfo=UTC) + timedelta(hours=n),
+        )
+        for n, title in enumerate(titles)
+    ]
+    recent = RecentStories()
+    recent.add(articles)
+    for _, query in _compile(topics):
+        result = recent.search(query, limit=3, count=True)
+        matching = [
+            (a, terms)
+            for a in reversed(articles)
+            if (terms := query.evaluate(Story(Document(a.title, a.summary)))) is not None
+        ]
+        assert result.count == len(matching)
+        assert [(f.article.key, f.terms) for f in result.newest] == [
+            (a.key, terms) for a, terms in matching[:3]
+        ]

@@ -54,18 +54,11 @@ class Group:
     negative: tuple[Term, ...]
 
 
-_CLASSES: dict[WordClass, WordClass] = {}
-
-
-def _interned(c: WordClass) -> WordClass:
-    """Identical classes are shared by every query that uses them (memory at 1M topics)."""
-    return _CLASSES.setdefault(c, c)
-
-
 @functools.lru_cache(maxsize=500_000)
 def _word_class(folded: str, exact: bool) -> WordClass:
     raw, derived = keys_of(folded)
-    return _interned(WordClass(forms_of(raw, derived, exact=exact), exact))
+    # Cached: a word's class is one object shared by every topic that uses the word.
+    return WordClass(forms_of(raw, derived, exact=exact), exact)
 
 
 def _term(phrase: Phrase) -> Term:
@@ -158,9 +151,8 @@ def _find(alt: tuple[WordClass, ...], field: Field, story: Story, out: set[str])
     first = alt[0]
     starts: set[str] = set()  # story words that can begin the phrase
     for form in first.forms:
-        starts.update(story.by_raw.get(form, ()))
-        if not first.exact:
-            starts.update(story.by_derived.get(form, ()))
+        if story.has(form):
+            starts.update(story.words_with(form, exact=first.exact))
     words = field.words
     n = len(alt)
     for start in starts:
@@ -193,7 +185,7 @@ def compile_topic(topic: str) -> CompiledQuery:
 _SYNTAX = re.compile(r"""[()"“”„«»=]|(?:^|\s)-|[Tt][Ii][Tt][Ll][Ee]:|\b(?:AND|OR|NOT)\b""")
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=20_000)
 def _compile(text: str, generation: int) -> CompiledQuery:
     if len(text) <= MAX_TOPIC_LENGTH and not _has_syntax(text):
         # Nine topics in ten are a plain phrase: skip the parser and the boolean algebra.

@@ -2,9 +2,10 @@
 
 Stories are numbered in the order they arrive (newest has the highest number); each word key
 points to the numbers of the stories that have it, in arrays of machine integers (8 bytes a
-posting). A query looks up the postings of the same anchors the percolator indexes it under,
-newest first, and evaluates only those stories, so answering is proportional to the stories
-that share the query's rarest word, not to the stories stored.
+posting). A query is answered by set algebra on the postings of its words (with all their
+forms): a query decided by which words a story has (`Kyiv`, `drone AND Kyiv NOT exercise`) needs
+nothing else; any other (phrases, `title:`) evaluates only the stories that have all its words,
+newest first.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from datetime import datetime
 
 from bot.domain import Article
 from bot.match.base import Document, Query
-from bot.match.compile import CompiledQuery
-from bot.match.engine import as_compiled, group_anchors, is_direct
+from bot.match.compile import CompiledQuery, Term, WordClass
+from bot.match.engine import ONE, PRESENCE, as_compiled, kind_of
 from bot.match.story import Story
 
 RECENT_LIMIT = 100_000
@@ -58,7 +59,7 @@ class RecentStories:
             self._seen.add(article.key)
             postings = self._postings
             story = Story(Document(article.title, article.summary))
-            for key in (*story.by_raw, *story.by_derived):
+            for key in story.key_word:
                 found = postings.get(key)
                 if found is None:
                     postings[key] = array("q", (n,))
@@ -83,33 +84,53 @@ class RecentStories:
                 del self._postings[key]
         self._stale = 0
 
-    def _candidates(self, query: CompiledQuery) -> list[int]:
-        numbers: set[int] = set()
+    def _class_postings(self, c: WordClass) -> set[int]:
+        found: set[int] = set()
+        for form in c.forms:
+            found.update(self._postings.get(form, ()))
+        return found
+
+    def _term_postings(self, term: Term) -> set[int]:
+        """Stories that have every word of one of the term's alternatives (a superset of the
+        stories where the term occurs, exact for a term of single words)."""
+        found: set[int] = set()
+        for alt in term.alternatives:
+            sets = sorted((self._class_postings(c) for c in alt), key=len)
+            found |= sets[0].intersection(*sets[1:])
+        return found
+
+    def _candidates(self, query: CompiledQuery, exact: bool) -> set[int]:
+        """With `exact` (a query decided by which words a story has), exactly the matches."""
+        found: set[int] = set()
         for group in query.groups:
-            for anchor in group_anchors(group):
-                for form in anchor.forms:
-                    numbers.update(self._postings.get(form, ()))
-        return sorted(numbers, reverse=True)
+            sets = sorted((self._term_postings(t) for t in group.positive), key=len)
+            stories = sets[0].intersection(*sets[1:])
+            if exact:
+                for term in group.negative:
+                    stories -= self._term_postings(term)
+            found |= stories
+        return found
 
     def search(
         self, query: Query, *, limit: int, since: datetime | None = None, count: bool = False
     ) -> SearchResult:
         """The `limit` newest stories (published after `since`) that match, newest first.
 
-        With `count`, also counts every match (evaluating every candidate; a one-word topic is
-        counted from its postings without evaluation)."""
+        With `count`, also counts every match. A query decided by which words a story has is
+        answered from the postings alone; others evaluate the stories that have all their
+        words, newest first."""
         compiled = as_compiled(query)
-        direct = is_direct(compiled)
+        exact = kind_of(compiled) in (ONE, PRESENCE)
         found: list[Found] = []
         total = 0
-        for n in self._candidates(compiled):
+        for n in sorted(self._candidates(compiled, exact), reverse=True):
             article = self._articles.get(n)
             if article is None or (since is not None and article.published < since):
                 continue
             if len(found) >= limit:
                 if not count:
                     break
-                if direct:
+                if exact:
                     total += 1
                     continue
             terms = compiled.evaluate(Story(Document(article.title, article.summary)))

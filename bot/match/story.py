@@ -1,8 +1,9 @@
 """One story, normalised once and looked at by every candidate query.
 
-Built eagerly: the distinct words and which words have each key (what the index looks up).
-Phrases are verified by finding a start word in the word list (a C-speed `list.index`), so word
-positions are never tabulated for the whole story.
+Built eagerly, in one pass over the story's distinct words: each word's keys, and for every key
+one representative word (the smallest, so every path reports the same word). Phrases are verified
+by finding a start word in the word list (a C-speed `list.index`); the key → words map that needs
+is built only when a phrase is verified.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot.match.base import Document
-from bot.match.text import WORD, keys_of, prepare, written
+from bot.match.text import SEEN, SPECIAL, WORD, keys_of, prepare, written
 
 
 class Field:
@@ -36,42 +37,65 @@ class Field:
 
 
 class Story:
-    __slots__ = ("_surface", "_written", "body", "by_derived", "by_raw", "title")
+    __slots__ = (
+        "_by_derived",
+        "_by_raw",
+        "_written",
+        "body",
+        "distinct",
+        "key_word",
+        "special",
+        "title",
+    )
 
     def __init__(self, doc: Document) -> None:
         self.title = Field(doc.title)
         self.body = Field(doc.body)
-        by_raw: dict[str, list[str]] = {}
-        by_derived: dict[str, list[str]] = {}  # only where the derived key differs from the raw
-        for w in {*self.title.words, *self.body.words}:
+        distinct = set(self.title.words)
+        distinct.update(self.body.words)
+        for w in distinct - SEEN:  # words never seen before: fold them once
+            keys_of(w)
+        self.distinct = distinct
+        # Most words are their own key; the few that are not (plurals, accents, ё) are mapped
+        # after, so a word that is itself the key is the one reported for it.
+        key_word = dict(zip(distinct, distinct, strict=True))
+        self.special = sorted(distinct & SPECIAL)
+        for w in self.special:
             raw, derived = keys_of(w)
-            found = by_raw.get(raw)
-            if found is None:
-                by_raw[raw] = [w]
-            else:
-                found.append(w)
-            if derived != raw:
-                found = by_derived.get(derived)
-                if found is None:
-                    by_derived[derived] = [w]
-                else:
-                    found.append(w)
-        self.by_raw = by_raw
-        self.by_derived = by_derived
-        self._surface: dict[str, str] = {}
+            key_word.setdefault(raw, w)
+            key_word.setdefault(derived, w)
+        self.key_word = key_word  # every key in the story → the word reported for it
+        self._by_raw: dict[str, list[str]] | None = None
+        self._by_derived: dict[str, list[str]] = {}
         self._written: dict[str, str] = {}
 
+    def _words_by_key(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        if self._by_raw is None:
+            by_raw: dict[str, list[str]] = {}
+            by_derived: dict[str, list[str]] = {}
+            for w in sorted(self.distinct):
+                raw, derived = keys_of(w)
+                by_raw.setdefault(raw, []).append(w)
+                if derived != raw:
+                    by_derived.setdefault(derived, []).append(w)
+            self._by_raw, self._by_derived = by_raw, by_derived
+        return self._by_raw, self._by_derived
+
+    def words_with(self, key: str, *, exact: bool) -> list[str]:
+        """The story's words whose raw key (or, unless `exact`, derived key) is `key`."""
+        by_raw, by_derived = self._words_by_key()
+        found = by_raw.get(key, [])
+        return found if exact else found + by_derived.get(key, [])
+
+    def keys(self, word: str) -> tuple[str, str]:
+        return keys_of(word)
+
     def has(self, key: str) -> bool:
-        return key in self.by_raw or key in self.by_derived
+        return key in self.key_word
 
     def surface(self, key: str) -> str:
         """The one case-folded word reported for `key` (the same whichever way it was found)."""
-        found = self._surface.get(key)
-        if found is None:
-            found = self._surface[key] = min(
-                [*self.by_raw.get(key, ()), *self.by_derived.get(key, ())]
-            )
-        return found
+        return self.key_word[key]
 
     def written(self, folded: str) -> str:
         """A case-folded word of the story as the story wrote it (title first)."""
