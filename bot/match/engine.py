@@ -41,13 +41,14 @@ _K = TypeVar("_K", int, tuple[int, int])
 
 
 class _Entry:
-    __slots__ = ("anchors", "key", "kind", "need", "query", "subs")
+    __slots__ = ("anchors", "count", "key", "kind", "need", "query", "subs")
 
     def __init__(self, query: CompiledQuery, kind: int) -> None:
         self.key = query.key
         self.kind = kind
         self.query = query if kind == EVALUATE else None  # kept only where it is evaluated
-        self.subs: list[int] = []
+        self.subs: list[int] = []  # (empty for a one-word topic: see PercolatorIndex._word_subs)
+        self.count = 0
         self.need: tuple[_Need, ...] = ()
         self.anchors: tuple[_Anchor, ...] = ()
 
@@ -133,6 +134,9 @@ class PercolatorIndex:
         # story word key → class id(s): a bare int for the common case of one class (memory)
         self._key_classes: dict[str, int | list[int]] = {}
         self._by_class: dict[int, list[_Entry]] = {}
+        # The most common topic, one word: its subscribers straight under the word's class, so a
+        # story turns each of its words into hits with one C-level extend.
+        self._word_subs: dict[int, list[int]] = {}
         self._by_pair: dict[tuple[int, int], list[_Entry]] = {}
         for sub_id, query in queries:
             self.add(sub_id, query)
@@ -174,6 +178,8 @@ class PercolatorIndex:
                 else:
                     placed[cid(anchor)] = None
         entry.anchors = tuple(placed)
+        if _is_one_word(entry):
+            return entry
         for a in entry.anchors:
             if isinstance(a, tuple):
                 self._by_pair.setdefault(a, []).append(entry)
@@ -205,17 +211,34 @@ class PercolatorIndex:
         entry = self._entries.get(compiled.key)
         if entry is None:
             entry = self._entries[compiled.key] = self._new_entry(compiled)
-        entry.subs.append(sub_id)
+        if _is_one_word(entry):
+            cid = entry.anchors[0]
+            assert isinstance(cid, int)
+            self._word_subs.setdefault(cid, []).append(sub_id)
+        else:
+            entry.subs.append(sub_id)
+        entry.count += 1
         self._sub_entry[sub_id] = entry
 
     def remove(self, sub_id: int) -> None:
         entry = self._sub_entry.pop(sub_id, None)
         if entry is None:
             return
-        entry.subs.remove(sub_id)
-        if entry.subs:
+        entry.count -= 1
+        if _is_one_word(entry):
+            cid = entry.anchors[0]
+            assert isinstance(cid, int)
+            subs = self._word_subs[cid]
+            subs.remove(sub_id)
+            if not subs:
+                del self._word_subs[cid]
+        else:
+            entry.subs.remove(sub_id)
+        if entry.count:
             return
         del self._entries[entry.key]
+        if _is_one_word(entry):
+            return
         for a in entry.anchors:
             if isinstance(a, tuple):
                 _drop(self._by_pair, a, entry)
@@ -253,20 +276,16 @@ class PercolatorIndex:
             return found
 
         hits: list[Hit] = []
-        cid_terms: dict[int, tuple[str, ...]] = {}
-        by_class = self._by_class
+        by_class, word_subs = self._by_class, self._word_subs
         for cid in cids:
+            subs = word_subs.get(cid)
+            if subs:
+                terms = tuple(sorted(story.written(w) for w in present_words(cid)))
+                hits.extend(map(_new_hit, zip(subs, repeat(terms))))
             for entry in by_class.get(cid, ()):
                 kind = entry.kind
-                if kind == ONE:  # having the word is the match
-                    if len(entry.anchors) == 1:  # the common case: one word, no other names
-                        terms = cid_terms.get(cid)
-                        if terms is None:
-                            terms = tuple(sorted(story.written(w) for w in present_words(cid)))
-                            cid_terms[cid] = terms
-                        hits.extend(map(_new_hit, zip(entry.subs, repeat(terms))))
-                    else:
-                        words.setdefault(entry, set()).update(present_words(cid))
+                if kind == ONE:  # a place name: having one of its names is the match
+                    words.setdefault(entry, set()).update(present_words(cid))
                 elif kind == EVALUATE:
                     candidates[entry.key] = entry
                 elif entry not in words:
@@ -322,6 +341,10 @@ class PercolatorIndex:
                                 raw, derived = story.keys(w)
                                 key = raw if raw in classes[c].forms else derived
                                 found.add(story.surface(key))
+
+
+def _is_one_word(entry: _Entry) -> bool:
+    return entry.kind == ONE and len(entry.anchors) == 1
 
 
 def _drop(table: dict[_K, list[_Entry]], anchor: _K, entry: _Entry) -> None:
