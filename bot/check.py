@@ -14,11 +14,12 @@ from typing import TextIO
 
 from bot.alerts.summary import summarise
 from bot.domain import Article
-from bot.errors import SourceError
+from bot.errors import SourceError, TopicError
 from bot.ingest.fetch import Fetcher, FetchResult, make_client, read_local
 from bot.ingest.normalise import to_article
 from bot.ingest.parse import parse_feed
 from bot.match.base import Document, Matcher, Query
+from bot.match.query import show_error
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,13 @@ async def check(
     as_json: bool,
 ) -> int:
     """Returns the exit status: 0, or 1 when any source could not be read."""
-    queries: list[tuple[int, Query]] = [(i, matcher.parse(t)) for i, t in enumerate(topics)]
+    queries: list[tuple[int, Query]] = []
+    for i, topic in enumerate(topics):
+        try:
+            queries.append((i, matcher.parse(topic)))
+        except TopicError as e:  # say which topic, and where in it
+            shown = show_error(" ".join(topic.split()), e)
+            raise TopicError(f"{topic!r}: {shown}", position=e.position) from e
     index = matcher.index(queries)
     seen: set[tuple[int, str]] = set()
     status = 0

@@ -117,3 +117,15 @@ def test_run_refuses_a_bad_config_naming_the_key(
     bad.write_text('[[sources]]\nurl = "https://a.example/rss"\ninterval = 0\n')
     assert main(["run", "--config", str(bad)]) == 2
     assert "sources[0].interval" in capsys.readouterr().err
+
+
+def test_the_same_language_and_a_bad_topic_shows_where(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    local = tmp_path / "saved.xml"
+    local.write_text(rss([PEACEKEEPERS, SUMY, ODESA], title="Kyiv Independent"))
+    status, out, _ = run_check(capsys, str(local), "--topic", "Сумщина OR peacekeeping -Odesa")
+    assert status == 0 and out.startswith("[Сумщина OR peacekeeping -Odesa] ")
+    status, _, err = run_check(capsys, str(local), "--topic", "Kyiv", "--topic", "drone AND")
+    assert status == 2
+    assert "'drone AND'" in err and "missing after AND" in err and err.rstrip().endswith("^")

@@ -41,7 +41,7 @@ _K = TypeVar("_K", int, tuple[int, int])
 
 
 class _Entry:
-    __slots__ = ("anchors", "count", "key", "kind", "need", "query", "subs")
+    __slots__ = ("anchors", "count", "flat", "key", "kind", "need", "query", "subs")
 
     def __init__(self, query: CompiledQuery, kind: int) -> None:
         self.key = query.key
@@ -50,10 +50,18 @@ class _Entry:
         self.subs: list[int] = []  # (empty for a one-word topic: see PercolatorIndex._word_subs)
         self.count = 0
         self.need: tuple[_Need, ...] = ()
+        # the same, when no term has alternatives: per group (required ids, negated ids)
+        self.flat: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] | None = None
         self.anchors: tuple[_Anchor, ...] = ()
 
     def matched_groups(self, present: set[int]) -> list[int]:
         """Indexes of the groups whose words are all present and whose negations are absent."""
+        if self.flat is not None:  # two C-level set tests per group
+            return [
+                i
+                for i, (required, negative) in enumerate(self.flat)
+                if present.issuperset(required) and present.isdisjoint(negative)
+            ]
         return [
             i
             for i, (terms, negative) in enumerate(self.need)
@@ -64,7 +72,7 @@ class _Entry:
 
 def class_cost(c: WordClass) -> int:
     """Static rarity estimate: stop-words are everywhere, short words are common, long are rare."""
-    if c.forms & STOP_WORDS:
+    if not STOP_WORDS.isdisjoint(c.forms):
         return 1000
     return 40 - min(map(len, c.forms))
 
@@ -120,6 +128,7 @@ def as_compiled(query: Query) -> CompiledQuery:
     return query if isinstance(query, CompiledQuery) else compile_topic(query.text)
 
 
+_NO_SUBS: list[int] = []  # shared, never appended to: saves a list per one-word topic
 _new_hit = functools.partial(tuple.__new__, Hit)  # C-level: fan-out makes many hits
 
 
@@ -169,6 +178,11 @@ class PercolatorIndex:
         cid = self._class_id
         if entry.kind in (PRESENCE, EVALUATE):
             entry.need = self._need(query)
+            if all(len(term) == 1 for terms, _ in entry.need for term in terms):
+                entry.flat = tuple(
+                    (tuple(c for (alt,) in terms for c in alt), negative)
+                    for terms, negative in entry.need
+                )
         placed: dict[_Anchor, None] = {}
         for group in query.groups:
             term = anchor_term_of(group)
@@ -179,6 +193,7 @@ class PercolatorIndex:
                     placed[cid(anchor)] = None
         entry.anchors = tuple(placed)
         if _is_one_word(entry):
+            entry.subs = _NO_SUBS  # its subscribers live in _word_subs
             return entry
         for a in entry.anchors:
             if isinstance(a, tuple):
@@ -276,11 +291,17 @@ class PercolatorIndex:
             return found
 
         hits: list[Hit] = []
-        by_class, word_subs = self._by_class, self._word_subs
+        terms: tuple[str, ...]
+        by_class, word_subs, classes = self._by_class, self._word_subs, self._classes
         for cid in cids:
             subs = word_subs.get(cid)
             if subs:
-                terms = tuple(sorted(story.written(w) for w in present_words(cid)))
+                forms = classes[cid].forms
+                if len(forms) == 1:  # most words: one form, so one story word
+                    (form,) = forms
+                    terms = (story.written(story.key_word[form]),)
+                else:
+                    terms = tuple(sorted(story.written(w) for w in present_words(cid)))
                 hits.extend(map(_new_hit, zip(subs, repeat(terms))))
             for entry in by_class.get(cid, ()):
                 kind = entry.kind

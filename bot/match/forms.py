@@ -50,9 +50,25 @@ def is_cyrillic(word: str) -> bool:
     return _CYRILLIC.search(word) is not None
 
 
-@functools.lru_cache(maxsize=200_000)
-def cyrillic_forms(word: str) -> frozenset[str]:
+Forms = frozenset[str] | tuple[str]  # a 1-tuple for a word with no other forms (less memory)
+
+# Words the dictionaries do not know (mostly names): a set entry costs far less than a memo.
+_UNKNOWN: set[str] = set()
+
+
+def cyrillic_forms(word: str) -> Forms:
     """Every folded form of the lexeme(s) of case-folded Cyrillic `word`, itself included."""
+    if word in _UNKNOWN:
+        return (word,)
+    forms = _lexeme_forms(word)
+    if len(forms) == 1:
+        _UNKNOWN.add(word)
+        return (word,)
+    return forms
+
+
+@functools.lru_cache(maxsize=50_000)
+def _lexeme_forms(word: str) -> frozenset[str]:
     forms = {word}
     for lang in _languages(word):
         try:
@@ -81,10 +97,10 @@ def cyrillic_forms(word: str) -> frozenset[str]:
     return frozenset(forms)
 
 
-def forms_of(raw: str, derived: str, *, exact: bool) -> frozenset[str]:
+def forms_of(raw: str, derived: str, *, exact: bool) -> Forms:
     """The keys a story word may have to count as this topic word."""
     if exact:
-        return frozenset({raw})
+        return (raw,)
     if is_cyrillic(raw):
         return cyrillic_forms(raw)
-    return frozenset({derived})
+    return (derived,)

@@ -102,6 +102,6 @@ class Story:
         found = self._written.get(folded)
         if found is None:
             title = self.title
-            field = title if folded in title.words else self.body
+            field = title if folded in title.folded and folded in title.words else self.body
             found = self._written[folded] = written(field.prepared, field.folded, folded)
         return found

@@ -121,6 +121,16 @@ def keys_of(word: str) -> tuple[str, str]:
     return found
 
 
+def topic_keys(word: str) -> tuple[str, str]:
+    """`keys_of` for a topic's word, without memoising it (stories fill the memo, topics would
+    only crowd it: a million topics have hundreds of thousands of distinct words)."""
+    found = _KEYS.get(word)
+    if found is None:
+        raw = fold_word(word)
+        found = (raw, singular(raw))
+    return found
+
+
 def folded_words(text: str) -> list[str]:
     """The case-folded words of prepared `text`, in order (not yet accent-folded: see keys_of)."""
     return WORD.findall(text.casefold())
