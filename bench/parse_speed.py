@@ -31,6 +31,8 @@ from urllib.parse import urljoin, urlsplit
 import fastfeedparser
 import feedparser
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, too
+
 from bot.errors import FeedParseError
 from bot.ingest.parse import parse_date, parse_feed
 
