@@ -21,8 +21,9 @@ from bot.domain import SourceInfo
 from bot.health import beat_forever, heartbeat_path
 from bot.ingest.fetch import Fetcher, make_client, make_guarded_client
 from bot.ingest.guard import GuardPolicy
-from bot.ingest.poll import Poller, PollOutcome
-from bot.match.phrase import PhraseMatcher
+from bot.ingest.poll import Poller, PollOutcome, index_subscriptions
+from bot.match.engine import QueryMatcher
+from bot.match.recent import RECENT_LIMIT, RecentStories
 from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
 from bot.sources.discover import FeedProbe
 from bot.sources.due import DuePolls
@@ -76,11 +77,13 @@ class NewsBot:
     due: DuePolls
     notices: Notices
     editor: AlertEditor
+    recent: RecentStories
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, schedule: bool = True) -> None:
         """`schedule=False` leaves polling to explicit `poll_all()` calls (tests drive it so)."""
         await self.store.sync_sources([SourceInfo(s.url, s.name, s.interval) for s in self.sources])
+        self.recent.add(reversed(await self.store.recent_articles(RECENT_LIMIT)))
         for adapter in self.adapters.values():
             await adapter.start(self.commands)
         delivery = asyncio.create_task(self.outbox.run(), name="delivery")
@@ -142,7 +145,10 @@ async def build(
     outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
     notices = Notices(store=store, adapters=by_platform, clock=clock)
     editor = AlertEditor(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
-    matcher = PhraseMatcher()
+    matcher = QueryMatcher()
+    # Long-lived: built from the database once, then updated by /subscribe and /unsubscribe.
+    topics = index_subscriptions(matcher, await store.active_subscriptions())
+    recent = RecentStories()
 
     def queued() -> None:
         outbox.wake()
@@ -152,9 +158,10 @@ async def build(
     poller = Poller(
         fetcher=fetcher,
         store=store,
-        matcher=matcher,
+        topics=topics,
         clock=clock,
         on_alerts=queued,
+        on_stored=recent.add,
         fetch_untrusted=guarded,
         full_text={s.url: s.full_text for s in sources},
     )
@@ -178,6 +185,8 @@ async def build(
         commands=Commands(
             store=store,
             matcher=matcher,
+            topics=topics,
+            recent=recent,
             clock=clock,
             probe=FeedProbe(gated(guarded, gate)),
             limits=config.chats,
@@ -187,6 +196,7 @@ async def build(
         due=due,
         notices=notices,
         editor=editor,
+        recent=recent,
     )
 
 

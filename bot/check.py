@@ -15,13 +15,14 @@ from typing import TextIO
 from bot.alerts.same_story import StoryPrint, best_match, story_print
 from bot.alerts.summary import summarise_about
 from bot.domain import Article
-from bot.errors import SourceError, UnsafeURL
+from bot.errors import SourceError, TopicError, UnsafeURL
 from bot.ingest.fetch import Fetcher, FetchResult, make_client, make_guarded_client, read_local
 from bot.ingest.normalise import to_article
 from bot.ingest.pages import is_page, read_page_source
 from bot.ingest.parse import parse_feed
 from bot.ingest.poll import story_text
 from bot.match.base import Document, Matcher, Query
+from bot.match.query import show_error
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,13 @@ async def check(
     (topic, story), once every source is read, so each names all the sources that carried it.
 
     `untrusted`: read each source as if a chat user had added it, through the guard."""
-    queries: list[tuple[int, Query]] = [(i, matcher.parse(t)) for i, t in enumerate(topics)]
+    queries: list[tuple[int, Query]] = []
+    for i, topic in enumerate(topics):
+        try:
+            queries.append((i, matcher.parse(topic)))
+        except TopicError as e:  # say which topic, and where in it
+            shown = show_error(" ".join(topic.split()), e)
+            raise TopicError(f"{topic!r}: {shown}", position=e.position) from e
     index = matcher.index(queries)
     status = 0
     now = datetime.now(UTC)

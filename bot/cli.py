@@ -114,7 +114,7 @@ def _health(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from bot.check import check
-    from bot.match.phrase import PhraseMatcher
+    from bot.match.engine import QueryMatcher
 
     setup_logging(args.log_level)
     try:
@@ -122,7 +122,7 @@ def _check(args: argparse.Namespace) -> int:
             check(
                 args.sources,
                 args.topic,
-                matcher=PhraseMatcher(),
+                matcher=QueryMatcher(),
                 out=sys.stdout,
                 err=sys.stderr,
                 as_json=args.json,

@@ -14,7 +14,9 @@ from bot.commands.limits import ChatLimits
 from bot.domain import ChatAddress, SourceInfo
 from bot.ingest.fetch import Fetcher, make_client
 from bot.ingest.poll import Poller
-from bot.match.phrase import PhraseMatcher
+from bot.match.base import TopicIndex
+from bot.match.engine import QueryMatcher
+from bot.match.recent import RecentStories
 from bot.sources.discover import FeedProbe
 from bot.sources.due import DuePolls
 from bot.sources.policy import PollingPolicy
@@ -45,12 +47,31 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
+def topics() -> TopicIndex:
+    return QueryMatcher().index([])
+
+
+@pytest.fixture
+def recent() -> RecentStories:
+    return RecentStories()
+
+
+@pytest.fixture
 def commands(
-    store: SqlStore, client: httpx.AsyncClient, guarded_client: httpx.AsyncClient
+    store: SqlStore,
+    client: httpx.AsyncClient,
+    guarded_client: httpx.AsyncClient,
+    topics: TopicIndex,
+    recent: RecentStories,
 ) -> Commands:
     probe = FeedProbe(untrusted_fetch(Fetcher(client, untrusted_client=guarded_client, timeout=5)))
     return Commands(
-        store=store, matcher=PhraseMatcher(), probe=probe, limits=ChatLimits(max_sources=2)
+        store=store,
+        matcher=QueryMatcher(),
+        topics=topics,
+        recent=recent,
+        probe=probe,
+        limits=ChatLimits(max_sources=2),
     )
 
 
@@ -206,6 +227,8 @@ async def test_in_a_group_only_admins_add_or_remove_sources(
 
 async def test_a_chat_added_source_alerts_only_the_chats_that_added_it(
     commands: Commands,
+    topics: TopicIndex,
+    recent: RecentStories,
     store: SqlStore,
     client: httpx.AsyncClient,
     guarded_client: httpx.AsyncClient,
@@ -220,8 +243,9 @@ async def test_a_chat_added_source_alerts_only_the_chats_that_added_it(
     poller = Poller(
         fetcher=fetcher,
         store=store,
-        matcher=PhraseMatcher(),
+        topics=topics,
         clock=clock,
+        on_stored=recent.add,
         fetch_untrusted=untrusted_fetch(fetcher),
     )
     due = DuePolls(store=store, poller=poller, policy=PollingPolicy(), clock=clock)
@@ -247,7 +271,9 @@ async def test_without_a_guarded_fetch_untrusted_sources_are_not_fetched(
     feed_server.set("/x.rss", rss([ALIYEV]))
     clock = FakeClock()
     await store.add_chat_source(CHAT, feed_server.url("/x.rss"), "x", 60, at=clock())
-    poller = Poller(fetcher=Fetcher(client), store=store, matcher=PhraseMatcher(), clock=clock)
+    poller = Poller(
+        fetcher=Fetcher(client), store=store, topics=QueryMatcher().index([]), clock=clock
+    )
     outcome = await poller.poll(feed_server.url("/x.rss"), "x", untrusted=True)
     assert outcome.error == "no guarded fetcher for sources added in chat"
     assert feed_server.requests("/x.rss") == []
@@ -255,7 +281,7 @@ async def test_without_a_guarded_fetch_untrusted_sources_are_not_fetched(
     guarded = Poller(
         fetcher=Fetcher(client),
         store=store,
-        matcher=PhraseMatcher(),
+        topics=QueryMatcher().index([]),
         clock=clock,
         fetch_untrusted=untrusted_fetch(Fetcher(client)),
     )
@@ -286,7 +312,7 @@ async def test_a_chat_page_source_cannot_point_the_bot_at_an_internal_feed(
     poller = Poller(
         fetcher=fetcher,
         store=store,
-        matcher=PhraseMatcher(),
+        topics=QueryMatcher().index([]),
         clock=clock,
         fetch_untrusted=untrusted_fetch(fetcher),
     )

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.commands.core import Commands, Incoming
 from bot.domain import ChatAddress
-from bot.match.phrase import PhraseMatcher
+from bot.match.engine import QueryMatcher
 from bot.store.database import SqlStore
 from bot.store.tables import chats
 
@@ -23,7 +23,7 @@ async def preview_setting(store: SqlStore, chat: ChatAddress) -> bool | None:
 
 
 async def test_previews_on_and_off(store: SqlStore) -> None:
-    commands = Commands(store=store, matcher=PhraseMatcher())
+    commands = Commands(store=store, matcher=QueryMatcher())
     reply = await commands.handle(Incoming(CHAT, "/previews on"))
     assert "on" in reply.text and await preview_setting(store, CHAT) is True
     reply = await commands.handle(Incoming(CHAT, "/previews@NewsBot OFF"))
@@ -34,7 +34,7 @@ async def test_previews_on_and_off(store: SqlStore) -> None:
 
 
 async def test_in_a_group_only_admins_change_previews(store: SqlStore) -> None:
-    commands = Commands(store=store, matcher=PhraseMatcher())
+    commands = Commands(store=store, matcher=QueryMatcher())
 
     async def no() -> bool:
         return False

@@ -194,3 +194,15 @@ def test_one_line_per_story_naming_every_source_that_carried_it(
     [line] = [json.loads(x) for x in out.splitlines()]
     assert line["sources"] == ["Outlet A", "Outlet B", "Outlet C"]
     assert line["title"] == PEACEKEEPERS.title
+
+
+def test_the_same_language_and_a_bad_topic_shows_where(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    local = tmp_path / "saved.xml"
+    local.write_text(rss([PEACEKEEPERS, SUMY, ODESA], title="Kyiv Independent"))
+    status, out, _ = run_check(capsys, str(local), "--topic", "Сумщина OR peacekeeping -Odesa")
+    assert status == 0 and out.startswith("[Сумщина OR peacekeeping -Odesa] ")
+    status, _, err = run_check(capsys, str(local), "--topic", "Kyiv", "--topic", "drone AND")
+    assert status == 2
+    assert "'drone AND'" in err and "missing after AND" in err and err.rstrip().endswith("^")

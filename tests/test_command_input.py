@@ -8,7 +8,7 @@ import pytest
 from bot.commands.core import ADMINS_ONLY, TOO_FAST, Commands, Incoming
 from bot.commands.limits import ChatLimits, UserRateLimit
 from bot.domain import ChatAddress
-from bot.match.phrase import PhraseMatcher
+from bot.match.engine import QueryMatcher
 from bot.store.database import SqlStore
 from tests.support.chat import TypedChat
 from tests.support.clock import FakeClock
@@ -25,7 +25,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def commands(store: SqlStore, clock: FakeClock) -> Commands:
-    return Commands(store=store, matcher=PhraseMatcher(), clock=clock, limits=LIMITS)
+    return Commands(store=store, matcher=QueryMatcher(), clock=clock, limits=LIMITS)
 
 
 async def test_a_flooding_user_is_told_once_then_ignored_while_others_are_served(

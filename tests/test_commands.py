@@ -8,7 +8,9 @@ import pytest
 
 from bot.commands.core import MAX_TOPICS_PER_CHAT, Commands, Incoming, Reply, command_specs
 from bot.domain import AlertAction, Article, ChatAddress
-from bot.match.phrase import PhraseMatcher
+from bot.match.base import Document
+from bot.match.engine import QueryMatcher
+from bot.match.recent import RecentStories
 from bot.store.database import SqlStore
 
 CHAT = ChatAddress("terminal", "local")
@@ -20,8 +22,18 @@ async def say(commands: Commands, text: str) -> Reply:
 
 
 @pytest.fixture
-def commands(store: SqlStore) -> Commands:
-    return Commands(store=store, matcher=PhraseMatcher())
+def recent() -> RecentStories:
+    return RecentStories()
+
+
+@pytest.fixture
+def commands(store: SqlStore, recent: RecentStories) -> Commands:
+    return Commands(
+        store=store,
+        matcher=QueryMatcher(),
+        recent=recent,
+        clock=lambda: datetime(2024, 4, 10, tzinfo=UTC),
+    )
 
 
 async def test_help_is_generated_from_every_command(commands: Commands) -> None:
@@ -35,6 +47,7 @@ async def test_help_is_generated_from_every_command(commands: Commands) -> None:
         "unsubscribe",
         "topics",
         "latest",
+        "test",
         "sources",
         "addsource",
         "removesource",
@@ -99,7 +112,7 @@ async def test_start_resumes_a_paused_chat(commands: Commands, store: SqlStore) 
 
 
 async def test_latest_picks_the_five_newest_matching_stories(
-    commands: Commands, store: SqlStore
+    commands: Commands, store: SqlStore, recent: RecentStories
 ) -> None:
     def story(n: int, title: str) -> Article:
         return Article(
@@ -123,6 +136,7 @@ async def test_latest_picks_the_five_newest_matching_stories(
         last_modified=None,
         at=datetime(2024, 4, 10, tzinfo=UTC),
     )
+    recent.add(reversed(await store.recent_articles(100)))  # as the bot does at start
     reply = await say(commands, "/latest sumy oblast")
     assert [s.title for s in reply.stories] == [f"Sumy Oblast report {n}" for n in (7, 6, 5, 4, 3)]
     assert (await say(commands, "/latest Kharkiv")).text.startswith("No stored stories")
@@ -151,7 +165,7 @@ async def test_buttons_unsubscribe_and_mute_and_are_safe_to_press_twice(
     store: SqlStore,
 ) -> None:
     now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-    commands = Commands(store=store, matcher=PhraseMatcher(), clock=lambda: now)
+    commands = Commands(store=store, matcher=QueryMatcher(), clock=lambda: now)
     await say(commands, "/subscribe Sumy Oblast")
     await say(commands, "/subscribe peacekeepers")
     sumy, peace = await store.subscriptions(CHAT)
@@ -164,3 +178,50 @@ async def test_buttons_unsubscribe_and_mute_and_are_safe_to_press_twice(
     assert [s.topic for s in await store.subscriptions(CHAT)] == ["peacekeepers"]
     refused = await commands.press(in_group("", admin=False), AlertAction("mute", peace.id))
     assert "administrators" in refused.text
+
+
+async def test_subscribing_updates_the_live_topic_index(store: SqlStore) -> None:
+    matcher = QueryMatcher()
+    topics = matcher.index([])
+    commands = Commands(store=store, matcher=matcher, topics=topics)
+    doc = Document("Дрони над Києвом", "")
+    await say(commands, "/subscribe Kyiv")
+    (sub,) = await store.subscriptions(CHAT)
+    assert [(h.query_id, h.terms) for h in topics.match(doc)] == [(sub.id, ("Києвом",))]
+    await say(commands, "/unsubscribe kyiv")
+    assert topics.match(doc) == []
+    await say(commands, "/subscribe Kyiv")
+    await store.set_chat_paused(CHAT, True)
+    topics.remove((await store.subscriptions(CHAT))[0].id)  # as a restart would leave it
+    await say(commands, "/start")  # resuming puts the chat's topics back
+    assert len(topics.match(doc)) == 1
+
+
+async def test_test_counts_the_last_seven_days_and_shows_the_newest(
+    commands: Commands, recent: RecentStories
+) -> None:
+    def story(day: int, title: str) -> Article:
+        return Article(
+            key=f"k{day}-{title}",
+            source_url="https://ex.example/feed",
+            source_name="Example",
+            guid=None,
+            url=f"https://ex.example/{day}/{len(title)}",
+            title=title,
+            summary="",
+            published=datetime(2024, 4, day, tzinfo=UTC),
+        )
+
+    recent.add(
+        [story(1, "Drone over Kyiv")]  # older than 7 days before the clock (April 10)
+        + [story(d, f"Drone over Kyiv, day {d}") for d in range(3, 10)]
+        + [story(9, "Kyiv drone exercise"), story(9, "Lviv drone")]
+    )
+    reply = await say(commands, "/test drone AND Kyiv NOT exercise")
+    assert "matched 7 stories in the last 7 days; the 5 newest:" in reply.text
+    assert reply.stories[0].title == "Drone over Kyiv, day 9"
+    assert reply.stories[0].terms == ("Drone", "Kyiv")
+    assert "matched no stories" in (await say(commands, "/test Odesa")).text
+    bad = await say(commands, "/test drone AND")
+    assert "missing after AND" in bad.text and bad.text.endswith("      ^")
+    assert "Give a topic" in (await say(commands, "/test")).text

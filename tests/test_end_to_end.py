@@ -102,6 +102,13 @@ async def test_subscribe_poll_alert_once_across_polls_and_restarts(
     await bot.poll_all()
     alerts = await settle(chat2, 1)
     assert len(alerts) == 1 and later.title in alerts[0]
+
+    # Unsubscribing takes effect on the next poll (the live topic index is updated in place).
+    assert "Unsubscribed" in await chat2.say("/unsubscribe sumy oblast")
+    latest = replace(later, guid="ki-2001", link=SUMY.link + "-3", title="Sumy Oblast again")
+    feed_server.set("/ki.rss", rss([latest, later, PEACEKEEPERS, SUMY, ODESA]))
+    [outcome] = await bot.poll_all()
+    assert outcome.new_articles == 1 and outcome.alerts_queued == 0
     await bot.stop()
 
 

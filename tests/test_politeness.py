@@ -15,7 +15,7 @@ from bot.delivery.notices import Notices
 from bot.domain import SourceInfo
 from bot.ingest.fetch import Fetcher, make_client
 from bot.ingest.poll import Poller
-from bot.match.phrase import PhraseMatcher
+from bot.match.engine import QueryMatcher
 from bot.sources.due import DuePolls
 from bot.sources.policy import PollingPolicy, backoff_delay
 from bot.sources.trust import untrusted_fetch
@@ -77,7 +77,7 @@ def make_rig(
     poller = Poller(
         fetcher=fetcher,
         store=store,
-        matcher=PhraseMatcher(),
+        topics=QueryMatcher().index([]),
         clock=clock,
         fetch_untrusted=untrusted_fetch(fetcher),
     )

@@ -27,6 +27,7 @@ HOSTILE = replace(
     title="&lt;!channel&gt; &lt;!here&gt; Sumy Oblast &amp; &lt;@U123&gt; "
     "&lt;http://evil.example|click&gt;",
     link=SUMY.link + "evil/",
+    description="A hoax about Sumy Oblast tried to ping a whole channel.",
 )
 
 
@@ -85,7 +86,7 @@ async def test_subscribe_alert_once_with_buttons_and_no_pings(
         assert "&lt;!channel&gt;" in rendered and "&amp;" in rendered
         section = hostile.args["blocks"][0]["text"]["text"]
         assert section.startswith("*<https://kyivindependent.example/")
-        assert "*Sumy Oblast*" in section  # the matched words in bold
+        assert "*Sumy* *Oblast*" in section  # the matched words in bold (the matcher names words)
         context = hostile.args["blocks"][1]["elements"][0]["text"]
         assert "Kyiv Independent" in context and "topic: Sumy Oblast" in context
         buttons = hostile.args["blocks"][2]["elements"]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from bot.adapters.terminal import LOCAL_CHAT
 from bot.app import NewsBot, build
+from bot.commands.core import Incoming
 from bot.config import Config, SourceConfig
 from bot.delivery.policy import DeliveryPolicy
-from bot.match.phrase import PhraseMatcher
 from tests.support.chat import TypedChat
 from tests.support.feeds import ALIYEV, PEACEKEEPERS, SUMY, Item, rss
 from tests.support.feedserver import FeedServer
@@ -116,8 +116,7 @@ async def test_outlets_known_before_delivery_are_named_in_the_first_message(
     # Poll with a bot whose delivery never runs, then deliver with a fresh one.
     poller = await build(config, adapters=[TypedChat().adapter])
     await poller.poll_all()
-    topic = PhraseMatcher().parse("peacekeepers")
-    await poller.store.subscribe(LOCAL_CHAT, topic.text, topic.key)
+    await poller.commands.handle(Incoming(LOCAL_CHAT, "/subscribe peacekeepers"))
     publish(feed_server, a=[PEACEKEEPERS, ALIYEV], b=[FROM_B, ALIYEV], c=[FROM_C, ALIYEV])
     outcomes = await poller.poll_all()
     assert [o.alerts_queued for o in outcomes] == [1, 0, 0, 0]

@@ -12,7 +12,7 @@ from bot.adapters.telegram import TelegramChat
 from bot.commands.core import Commands
 from bot.domain import AlertMessage, ChatAddress
 from bot.errors import ChatGone, DeliveryError, DeliveryUncertain, RateLimited
-from bot.match.phrase import PhraseMatcher
+from bot.match.engine import QueryMatcher
 from bot.store.database import SqlStore
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 
@@ -34,7 +34,7 @@ async def adapter(store: SqlStore, fake_telegram: FakeTelegram) -> AsyncIterator
     fake_telegram.limits = None
     fake_telegram.private(USER)
     chat = TelegramChat(TOKEN, base_url=fake_telegram.base_url, poll_timeout=1)
-    await chat.start(Commands(store=store, matcher=PhraseMatcher()))
+    await chat.start(Commands(store=store, matcher=QueryMatcher()))
     try:
         yield chat
     finally:
@@ -102,7 +102,7 @@ async def test_a_failing_command_list_only_warns(
 ) -> None:
     fake_telegram.fail_next("setMyCommands", 400, "Bad Request: BOT_COMMAND_INVALID")
     chat = TelegramChat(TOKEN, base_url=fake_telegram.base_url, poll_timeout=1)
-    await chat.start(Commands(store=store, matcher=PhraseMatcher()))
+    await chat.start(Commands(store=store, matcher=QueryMatcher()))
     try:
         fake_telegram.private(USER)
         await chat.send_text(CHAT, "still running")

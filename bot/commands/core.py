@@ -25,13 +25,16 @@ from bot.domain import (
     Subscription,
 )
 from bot.errors import TopicError
-from bot.match.base import Document, Matcher, Query
+from bot.match.base import Matcher, Query, TopicIndex
+from bot.match.query import show_error
+from bot.match.recent import RecentStories
 
 log = logging.getLogger(__name__)
 
 MAX_TOPICS_PER_CHAT = 50
 LATEST_COUNT = 5
-LATEST_SCAN = 1000  # how many recent stories /latest looks through
+TEST_DAYS = 7
+SEARCH_DEPTH = 50  # /latest looks this deep per topic, then keeps what this chat may see
 MUTE_BUTTON = timedelta(hours=1)
 
 
@@ -50,6 +53,7 @@ class CommandStore(Protocol):
     async def set_link_preview(self, chat: ChatAddress, on: bool) -> None: ...
     async def list_sources(self) -> list[SourceInfo]: ...
     async def operator_sources(self) -> list[SourceInfo]: ...
+    async def chat_only_source_urls(self) -> set[str]: ...
     async def chat_sources(self, chat: ChatAddress) -> list[SourceInfo]: ...
     async def add_chat_source(
         self, chat: ChatAddress, url: str, name: str, interval: float, *, at: datetime
@@ -140,12 +144,18 @@ class Commands:
         *,
         store: CommandStore,
         matcher: Matcher,
+        topics: TopicIndex | None = None,
+        recent: RecentStories | None = None,
         clock: Callable[[], datetime] = _utcnow,
         probe: SourceProbe | None = None,
         limits: ChatLimits = DEFAULT_LIMITS,
     ) -> None:
         self._store = store
         self._matcher = matcher
+        # The long-lived topic index alerts are matched with: (un)subscribing updates it in place.
+        self._topics = topics if topics is not None else matcher.index([])
+        # Recent stories, indexed for /latest and /test (fed by the poller, loaded at start).
+        self._recent = recent if recent is not None else RecentStories()
         self._clock = clock
         self._probe = probe  # None: /addsource is switched off
         self._limits = limits
@@ -192,6 +202,7 @@ class Commands:
             return Reply("This chat no longer follows that topic.")
         if action.kind == "unsubscribe":
             await self._store.unsubscribe(msg.chat, sub.key)
+            self._topics.remove(sub.id)
             return Reply(f"Unsubscribed from “{sub.topic}”.")
         if action.kind == "mute":
             until = self._clock() + MUTE_BUTTON
@@ -212,7 +223,20 @@ class Commands:
         try:
             return self._matcher.parse(args)
         except TopicError as e:
-            return Reply(f"Can't use that topic: {e.message}")
+            return Reply(f"Can't use that topic: {show_error(' '.join(args.split()), e)}")
+
+    async def _index_chat(self, chat: ChatAddress) -> None:
+        """Put this chat's saved topics (back) into the topic index."""
+        for sub in await self._store.subscriptions(chat):
+            try:
+                self._topics.add(sub.id, self._matcher.parse(sub.topic))
+            except TopicError:
+                continue  # saved under older rules: it cannot be matched, so leave it out
+
+    async def _hidden_sources(self, chat: ChatAddress) -> set[str]:
+        """Stories from a source a chat added are that chat's own (see /addsource)."""
+        mine = {s.url for s in await self._store.chat_sources(chat)}
+        return await self._store.chat_only_source_urls() - mine
 
 
 @command("start")
@@ -220,6 +244,7 @@ async def _start(self: Commands, msg: Incoming, args: str) -> Reply:
     """/start
     Start (or resume) alerts in this chat."""
     await self._store.set_chat_paused(msg.chat, False)
+    await self._index_chat(msg.chat)
     return Reply(
         "Hello! I send news alerts on the topics you follow.\n"
         "Try /subscribe peacekeepers or /subscribe Sumy Oblast, then wait for news. /help lists "
@@ -232,11 +257,20 @@ async def _help(self: Commands, msg: Incoming, args: str) -> Reply:
     """/help
     Show this list."""
     lines = [f"{spec.usage} — {spec.description}" for spec in command_specs()]
-    rules = (
-        "A topic matches whole words of a story's title and summary, ignoring case, accents, "
-        "punctuation, hyphens and English plurals."
-    )
-    return Reply("\n".join(["Commands:", *lines, "", rules]))
+    return Reply("\n".join(["Commands:", *lines, "", TOPIC_HELP]))
+
+
+TOPIC_HELP = """\
+How topics work:
+• Words in a row are a phrase: Sumy Oblast. Quotes work too: "Sumy Oblast".
+• AND, OR, NOT (in capitals), -word and brackets: drone AND Kyiv NOT exercise, \
+(Armenia OR Azerbaijan) -Aliyev
+• title:Sumy looks only in titles; =word matches that exact word, no other forms.
+• Case, accents on Latin letters, punctuation and hyphens are ignored; English plurals match \
+(peacekeepers = peacekeeper, but not peace or peacekeeping).
+• Ukrainian and Russian words match their forms: Київ finds "над Києвом", Суми finds "у Сумах".
+• Place names match across languages: Sumy Oblast = Сумська область = Сумщина; Kyiv = Київ = Киев.
+• Try a topic first with /test: it shows what it would have found this week."""
 
 
 @command("subscribe", admin=True)
@@ -255,6 +289,7 @@ async def _subscribe(self: Commands, msg: Incoming, args: str) -> Reply:
             "Remove one with /unsubscribe TOPIC first."
         )
     await self._store.subscribe(msg.chat, query.text, query.key)
+    await self._index_chat(msg.chat)
     return Reply(f"Subscribed to “{query.text}”. New stories about it will arrive here.")
 
 
@@ -265,7 +300,11 @@ async def _unsubscribe(self: Commands, msg: Incoming, args: str) -> Reply:
     query = self._parse_topic(args)
     if isinstance(query, Reply):
         return query
+    current = await self._store.subscriptions(msg.chat)
     if await self._store.unsubscribe(msg.chat, query.key):
+        for sub in current:
+            if sub.key == query.key:
+                self._topics.remove(sub.id)
         return Reply(f"Unsubscribed from “{query.text}”.")
     return Reply(f"This chat does not follow “{query.text}”. /topics lists what it follows.")
 
@@ -284,33 +323,59 @@ async def _topics(self: Commands, msg: Incoming, args: str) -> Reply:
 async def _latest(self: Commands, msg: Incoming, args: str) -> Reply:
     """/latest [TOPIC]
     The 5 newest stories about TOPIC, or about any topic this chat follows."""
-    queries: list[tuple[int, Query]]
+    queries: list[tuple[str, Query]] = []
     if args.strip():
         query = self._parse_topic(args)
         if isinstance(query, Reply):
             return query
-        queries = [(0, query)]
+        queries = [(query.text, query)]
     else:
         subs = await self._store.subscriptions(msg.chat)
         if not subs:
             return Reply("Give a topic (/latest Sumy Oblast) or subscribe to one first.")
-        queries = []
         for s in subs:
             try:
-                queries.append((s.id, self._matcher.parse(s.topic)))
+                queries.append((s.topic, self._matcher.parse(s.topic)))
             except TopicError:
                 continue  # a topic saved under older rules; skip rather than fail the command
-    index = self._matcher.index(queries)
-    topic_of = {qid: q.text for qid, q in queries}
-    found: list[AlertMessage] = []
-    for article in await self._store.recent_articles(LATEST_SCAN, chat=msg.chat):
-        hits = index.match(Document(article.title, article.summary))
-        if hits:
-            terms = tuple(t for h in hits for t in h.terms)
-            found.append(compose_alert(article, topic=topic_of[hits[0].query_id], terms=terms))
-            if len(found) == LATEST_COUNT:
-                break
-    what = f"“{queries[0][1].text}”" if args.strip() else "your topics"
-    if not found:
+    found: dict[str, AlertMessage] = {}
+    hidden = await self._hidden_sources(msg.chat)
+    for topic, q in queries:
+        for f in self._recent.search(q, limit=SEARCH_DEPTH).newest:
+            if f.article.source_url in hidden:
+                continue
+            if f.article.key not in found:
+                found[f.article.key] = compose_alert(f.article, topic=topic, terms=f.terms)
+    newest = sorted(found.values(), key=lambda m: m.published, reverse=True)[:LATEST_COUNT]
+    what = f"“{queries[0][0]}”" if args.strip() else "your topics"
+    if not newest:
         return Reply(f"No stored stories about {what} yet.")
-    return Reply(f"Latest stories about {what}:", stories=tuple(found))
+    return Reply(f"Latest stories about {what}:", stories=tuple(newest))
+
+
+@command("test")
+async def _test(self: Commands, msg: Incoming, args: str) -> Reply:
+    """/test QUERY
+    Before subscribing: how many of the last 7 days' stories QUERY matches, and the 5 newest."""
+    if not args.strip():
+        return Reply("Give a topic to try, e.g. /test drone AND Kyiv NOT exercise")
+    query = self._parse_topic(args)
+    if isinstance(query, Reply):
+        return query
+    since = self._clock() - timedelta(days=TEST_DAYS)
+    result = self._recent.search(query, limit=LATEST_COUNT, since=since, count=True)
+    # The count covers every source; the examples shown are only ones this chat may see.
+    hidden = await self._hidden_sources(msg.chat)
+    stories = tuple(
+        compose_alert(f.article, topic=query.text, terms=f.terms)
+        for f in result.newest
+        if f.article.source_url not in hidden
+    )
+    if not result.count:
+        return Reply(f"“{query.text}” matched no stories in the last {TEST_DAYS} days.")
+    n = result.count
+    return Reply(
+        f"“{query.text}” matched {n} stor{'y' if n == 1 else 'ies'} in the last {TEST_DAYS} days"
+        + (f"; the {len(stories)} newest:" if n > len(stories) else ":"),
+        stories=stories,
+    )

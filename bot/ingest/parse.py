@@ -1,6 +1,6 @@
 """Bytes of a feed (RSS 0.9x/1.0/2.0, Atom, JSON Feed) → `ParsedFeed`, or `FeedParseError`.
 
-Which parser, by measurement (`python benchmarks/parse_speed.py`; 808 fixture files):
+Which parser, by measurement (`python bench/parse_speed.py`; 808 fixture files):
 
                                         feedparser 6.0.14   fastfeedparser 0.6.5   this module
     guardian.rss, ms per parse                 ~55                 ~1.0               ~1.8

@@ -20,7 +20,7 @@ from bot.ingest.fulltext import PageReader
 from bot.ingest.normalise import to_article
 from bot.ingest.pages import is_page, read_page_source
 from bot.ingest.parse import parse_feed
-from bot.match.base import Document, Matcher, Query
+from bot.match.base import Document, Matcher, Query, TopicIndex
 from bot.store.ports import AlertPlanner, NewAlert, Store
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,12 @@ class Poller:
         *,
         fetcher: Fetcher,
         store: Store,
-        matcher: Matcher,
+        topics: TopicIndex,
         clock: Callable[[], datetime],
         on_alerts: Callable[[], None] = lambda: None,
         fetch_untrusted: ConditionalFetch | None = None,
         full_text: Mapping[str, FullText] | None = None,
+        on_stored: Callable[[Sequence[Article]], None] = lambda articles: None,
     ) -> None:
         self._fetcher = fetcher
         # Without a guarded fetch, untrusted sources are refused rather than fetched unguarded.
@@ -63,9 +64,10 @@ class Poller:
         self._full_text = dict(full_text or {})  # source URL → its setting; default False
         self._pages = PageReader(fetcher)
         self._store = store
-        self._matcher = matcher
+        self._topics = topics  # long-lived, kept current by the (un)subscribe commands
         self._clock = clock
         self._on_alerts = on_alerts  # wakes delivery when something was queued
+        self._on_stored = on_stored  # feeds the recent-stories index behind /latest and /test
 
     async def poll(self, url: str, name: str, *, untrusted: bool = False) -> PollOutcome:
         """Never raises for a bad source: the error is logged and recorded on the source.
@@ -113,11 +115,10 @@ class Poller:
             fresh = await self._pages.enrich([a for a in articles if a.key in new_keys], mode)
             by_key = {a.key: a for a in fresh}
             articles = [by_key.get(a.key, a) for a in articles]
-        plan = _planner(self._matcher, await self._store.active_subscriptions())
         result = await self._store.ingest(
             url,
             articles,
-            plan,
+            _planner(self._topics),
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             at=now,
@@ -135,6 +136,8 @@ class Poller:
                 len(result.new_articles),
                 result.alerts_queued,
             )
+        if result.new_articles:
+            self._on_stored(result.new_articles)
         if result.alerts_queued or result.edits_queued:
             self._on_alerts()
         return PollOutcome(
@@ -152,18 +155,23 @@ def story_text(article: Article) -> str:
     return f"{article.summary}\n{article.body}" if article.body else article.summary
 
 
-def _planner(matcher: Matcher, subs: Sequence[Subscription]) -> AlertPlanner:
-    """Index the subscriptions once per poll; the returned planner is pure and cheap per story."""
+def _planner(topics: TopicIndex) -> AlertPlanner:
+    def plan(article: Article) -> list[NewAlert]:
+        hits = topics.match(Document(article.title, story_text(article)))
+        # A chat gets one alert per story, under the first of its topics listed here: prefer one
+        # the title is about over one found deep in the text.
+        hits.sort(key=lambda h: not any(t in article.title for t in h.terms))
+        return [NewAlert(h.query_id, h.terms) for h in hits]
+
+    return plan
+
+
+def index_subscriptions(matcher: Matcher, subs: Sequence[Subscription]) -> TopicIndex:
+    """The topic index, built from the saved subscriptions (at start)."""
     queries: list[tuple[int, Query]] = []
     for sub in subs:
         try:
             queries.append((sub.id, matcher.parse(sub.topic)))
-        except TopicError as e:  # saved under older rules; skip it rather than stall the source
+        except TopicError as e:  # saved under older rules; skip it rather than stall the bot
             log.warning("chat %s: topic %r no longer parses: %s", sub.chat, sub.topic, e.message)
-    index = matcher.index(queries)
-
-    def plan(article: Article) -> list[NewAlert]:
-        hits = index.match(Document(article.title, story_text(article)))
-        return [NewAlert(h.query_id, h.terms) for h in hits]
-
-    return plan
+    return matcher.index(queries)

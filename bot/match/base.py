@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,9 +17,11 @@ class Document:
     body: str
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """Query `query_id` matched; `terms` are the words of the story that made it match."""
+class Hit(NamedTuple):
+    """Query `query_id` matched; `terms` are the words of the story that made it match.
+
+    A named tuple rather than a dataclass: a popular topic fans out to thousands of hits per
+    story, and a tuple is several times cheaper to make."""
 
     query_id: int
     terms: tuple[str, ...]
@@ -38,7 +40,17 @@ class Query(Protocol):
 
 
 class TopicIndex(Protocol):
+    """Long-lived: built once from the saved topics, then updated as chats (un)subscribe."""
+
     def match(self, doc: Document) -> list[Hit]: ...
+
+    def add(self, query_id: int, query: Query) -> None:
+        """Index `query` under `query_id`, replacing what that id was indexed as before."""
+        ...
+
+    def remove(self, query_id: int) -> None:
+        """Forget `query_id`; unknown ids are ignored."""
+        ...
 
 
 class Matcher(Protocol):

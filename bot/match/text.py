@@ -1,42 +1,90 @@
 """Text normalisation shared by stories and topics, so both sides are folded the same way.
 
-Rules (version 1): Unicode NFC then case folding; combining marks removed only where the base letter
-is Latin, so "Bürgenstock" = "burgenstock" while Ukrainian "й"/"ї" keep theirs; soft hyphens go;
-every run of characters that are not letters or digits (hyphens, apostrophes, punctuation) separates
-words, so "Nagorno-Karabakh" = "Nagorno Karabakh" and "Oblast's" reads as "oblast" + "s".
-English plurals are folded to the singular on Latin words ("peacekeepers" → "peacekeeper") by a
-deliberately small rule set; "peace" and "peacekeepers" stay different words.
+Rules, version `NORMALISATION_VERSION` (bump it when a rule changes: saved topic keys depend on it):
+- Unicode NFC; soft hyphens, zero-width characters and stress marks (combining acute/grave left
+  over after NFC, as in "Ки́їв") removed; any HTML tags and character entities removed.
+- Case folding (`str.casefold`); Russian "ё" read as "е" (most Russian news text writes "е").
+- ' ’ ʼ ‘ ` ´ are one apostrophe. An apostrophe between letters is part of the word ("м'ясо",
+  "Слов'янськ"); elsewhere it is punctuation.
+- Every other run of characters that are not letters or digits (hyphens, quotes, punctuation)
+  separates words: "Nagorno-Karabakh" is "nagorno karabakh".
+- Accents are folded on Latin letters only ("Bürgenstock" = "burgenstock"); Cyrillic letters keep
+  theirs, so "й" and "ї" stay and Київ stays київ.
+
+Each story word gets a `raw` key (the folded word) and, for Latin words, a `derived` key: the
+English singular without a possessive ("Oblast's" → "oblast", "peacekeepers" → "peacekeeper").
+`=word` in a query compares raw keys only.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
-NORMALISATION_VERSION = 1
+NORMALISATION_VERSION = 2
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_SOFT_HYPHEN = "\u00ad"
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_TAG = re.compile(r"<[^>]*>")
+_REPLACE = [(c, "") for c in "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0301\u0300"] + [
+    (c, "'") for c in "’ʼ‘`´\u02bb"
+]
+
+# English words ending in "s" that are not plurals (or whose singular would collide).
+_NOT_PLURAL_WORDS = (
+    "news series species means physics politics economics athletics always perhaps "
+    "whereas has was does is this thus us gas bus plus bias chaos ethos atlas lens "
+    "christmas texas paris athens brussels wales mars venus kansas arkansas los reuters "
+    "barbados honduras cyprus mauritius"
+)
+_NOT_PLURAL = frozenset(_NOT_PLURAL_WORDS.split())
+
+
+def prepare(text: str) -> str:
+    """NFC, invisible characters and stress marks gone, one apostrophe, no tags or entities."""
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFC", text)
+    for old, new in _REPLACE:  # `in` first: a scan is far cheaper than str.translate
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
+# Latin letters that can carry a diacritic (Latin-1 Supplement to Latin Extended Additional),
+# and combining marks: only words with one of these need the slow per-character fold.
+_LATIN_ACCENTED = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 
 
 def _is_latin(ch: str) -> bool:
     return "LATIN" in unicodedata.name(ch, "")
 
 
-def fold(text: str) -> str:
-    """Case- and accent-fold `text` (accents only on Latin letters)."""
-    text = unicodedata.normalize("NFC", text.replace(_SOFT_HYPHEN, "")).casefold()
+def fold_word(word: str) -> str:
+    """The raw key of one already case-folded word: Latin accents folded, ё → е."""
+    if word.isascii():
+        return word
+    if not _LATIN_ACCENTED.search(word):  # e.g. Cyrillic: nothing to fold but ё
+        return word.replace("ё", "е")
     out: list[str] = []
-    for ch in unicodedata.normalize("NFD", text):
+    for ch in unicodedata.normalize("NFD", word):
         if unicodedata.combining(ch) and out and _is_latin(out[-1]):
             continue
         out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out))
+    return unicodedata.normalize("NFC", "".join(out)).replace("ё", "е")
 
 
 def singular(word: str) -> str:
-    """Fold a Latin-script English plural to its singular form; other words pass through."""
-    if len(word) < 4 or not word.isascii() or not word.isalpha():
+    """Fold a Latin-script English plural or possessive to its singular; other words pass."""
+    if not word.isascii():
+        return word
+    if word.endswith("'s"):
+        word = word[:-2]
+    elif word.endswith("'"):
+        word = word[:-1]
+    if len(word) < 4 or not word.isalpha() or word in _NOT_PLURAL:
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
@@ -47,13 +95,65 @@ def singular(word: str) -> str:
     return word
 
 
-def tokens(text: str) -> tuple[str, list[tuple[str, int, int]]]:
-    """`text` in NFC, and its words as (folded word, start, end) with offsets into that NFC text,
-    so a match can be shown as it was written ("Nagorno-Karabakh", not "nagorno karabakh")."""
-    nfc = unicodedata.normalize("NFC", text.replace(_SOFT_HYPHEN, ""))
-    return nfc, [(singular(fold(m.group())), m.start(), m.end()) for m in _WORD.finditer(nfc)]
+# Bounded memo: a news vocabulary repeats, so nearly every word is folded once. SEEN holds every
+# memoised word and SPECIAL those whose keys are not just the word itself (plurals, accents, ё),
+# so a story finds the few words needing attention with C-speed set operations.
+_KEYS: dict[str, tuple[str, str]] = {}
+SEEN: set[str] = set()
+SPECIAL: set[str] = set()
+_KEYS_MAX = 500_000
+
+
+def keys_of(word: str) -> tuple[str, str]:
+    """(raw, derived) keys of one case-folded word; derived == raw except for English plurals."""
+    found = _KEYS.get(word)
+    if found is None:
+        raw = fold_word(word)
+        found = (raw, singular(raw))
+        if len(_KEYS) >= _KEYS_MAX:
+            _KEYS.clear()
+            SEEN.clear()
+            SPECIAL.clear()
+        _KEYS[word] = found
+        SEEN.add(word)
+        if found != (word, word):
+            SPECIAL.add(word)
+    return found
+
+
+def topic_keys(word: str) -> tuple[str, str]:
+    """`keys_of` for a topic's word, without memoising it (stories fill the memo, topics would
+    only crowd it: a million topics have hundreds of thousands of distinct words)."""
+    found = _KEYS.get(word)
+    if found is None:
+        raw = fold_word(word)
+        found = (raw, singular(raw))
+    return found
+
+
+def folded_words(text: str) -> list[str]:
+    """The case-folded words of prepared `text`, in order (not yet accent-folded: see keys_of)."""
+    return WORD.findall(text.casefold())
 
 
 def words(text: str) -> list[str]:
-    """The folded, plural-folded words of `text`, in order."""
-    return [folded for folded, _, _ in tokens(text)[1]]
+    """The derived keys of `text`'s words, in order: what a plain topic is compared on."""
+    return [keys_of(w)[1] for w in folded_words(prepare(text))]
+
+
+def written(prepared: str, folded: str, word: str) -> str:
+    """`word` (a case-folded word of `folded`, which is `prepared.casefold()`) as it was written.
+
+    Falls back to `word` itself when case folding changed the text's length (ß → ss), because
+    offsets then no longer line up."""
+    if len(prepared) != len(folded):
+        return word
+    start = 0
+    while (at := folded.find(word, start)) >= 0:
+        end = at + len(word)
+        before = folded[at - 1] if at else " "
+        after = folded[end] if end < len(folded) else " "
+        if not (before.isalnum() or after.isalnum()):
+            return prepared[at:end]
+        start = at + 1
+    return word

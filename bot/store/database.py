@@ -118,6 +118,10 @@ class SqlStore:
         async with self._engine.begin() as connection:
             return await sourcing.chat_source_list(connection, chat)
 
+    async def chat_only_source_urls(self) -> set[str]:
+        async with self._engine.begin() as connection:
+            return await sourcing.chat_only_source_urls(connection)
+
     async def operator_sources(self) -> list[SourceInfo]:
         async with self._engine.begin() as connection:
             return await sourcing.operator_sources(connection)

@@ -109,6 +109,10 @@ class Store(Protocol):
 
     async def chat_sources(self, chat: ChatAddress) -> list[SourceInfo]: ...
     async def operator_sources(self) -> list[SourceInfo]: ...
+    async def chat_only_source_urls(self) -> set[str]:
+        """Sources that only chats added: their stories are for those chats alone."""
+        ...
+
     async def claim_due_sources(
         self, now: datetime, limit: int, *, lease_seconds: float
     ) -> list[DueSource]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ChatAddress, DueSource, NextPoll, PollState, SourceInfo
@@ -103,6 +103,12 @@ async def chat_source_list(connection: AsyncConnection, chat: ChatAddress) -> li
 async def operator_sources(connection: AsyncConnection) -> list[SourceInfo]:
     query = select(sources).where(sources.c.active, sources.c.configured).order_by(sources.c.id)
     return [source_info(row) for row in await connection.execute(query)]
+
+
+async def chat_only_source_urls(connection: AsyncConnection) -> set[str]:
+    """Sources that only chats added (not the operator): their stories are those chats' own."""
+    query = select(sources.c.url).where(sources.c.configured == false())
+    return set((await connection.scalars(query)).all())
 
 
 async def claim_due_sources(

@@ -1,6 +1,6 @@
 """Which feed parser? Speed on guardian.rss and correctness on the fixture feeds.
 
-    python benchmarks/parse_speed.py [FIXTURES_DIR]
+    python bench/parse_speed.py [FIXTURES_DIR]
 
 FIXTURES_DIR defaults to /work/shared/fixtures/feeds (else tests/fixtures/feeds). Candidates:
 feedparser 6 on BytesIO, fastfeedparser on the raw bytes, and `bot.ingest.parse.parse_feed`
@@ -30,6 +30,8 @@ from urllib.parse import urljoin, urlsplit
 
 import fastfeedparser
 import feedparser
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, too
 
 from bot.errors import FeedParseError
 from bot.ingest.parse import parse_date, parse_feed

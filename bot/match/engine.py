@@ -1,0 +1,396 @@
+"""The matching engine: a percolator (the design of Lucene Monitor and Elasticsearch's percolator).
+
+Each distinct query (by key) is stored once with the subscriptions that share it, and indexed
+under the rarest part of each of its AND-groups: a word class (a word with all its forms), or,
+for a phrase, the pair of its first two words' classes. A story looks up the classes of its
+words and the class pairs of its adjacent words; only queries found that way are considered, and
+most are decided right there:
+
+- ONE: one word (or place name of single words) and nothing else: having it is the match;
+- PRESENCE: every term is one word (or a place name whose names are single words), anywhere in
+  the story, not `=exact`: the query is decided by which classes the story has (`Kyiv`,
+  `drone AND Kyiv NOT exercise`, `(Armenia OR Azerbaijan) -Aliyev`);
+- PHRASE: one plain two-word phrase: finding the pair is the match (`Sumy Oblast`);
+- EVALUATE: anything else (longer phrases, `title:`, `=word`, phrases in boolean queries) is
+  evaluated on the story (`CompiledQuery.evaluate`, the reference semantics) after a cheap check
+  that every word it needs is present.
+
+The index is long-lived: `add` and `remove` update it in place.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+from collections.abc import Iterable, Sequence
+from itertools import pairwise, repeat
+from typing import TypeVar
+
+from bot.match.base import Document, Hit, Query
+from bot.match.compile import STOP_WORDS, CompiledQuery, Group, Term, WordClass, compile_topic
+from bot.match.story import Story
+from bot.match.text import keys_of
+
+ONE, PRESENCE, PHRASE, EVALUATE = 0, 1, 2, 3
+
+# Per group: per required term, per alternative, the class ids that must all be in the story;
+# and the class ids of its single-word negations (which must all be absent).
+_Need = tuple[tuple[tuple[tuple[int, ...], ...], ...], tuple[int, ...]]
+_Anchor = int | tuple[int, int]  # a class id, or a pair of class ids of adjacent words
+_K = TypeVar("_K", int, tuple[int, int])
+
+
+class _Entry:
+    __slots__ = ("anchors", "count", "flat", "key", "kind", "need", "query", "subs")
+
+    def __init__(self, query: CompiledQuery, kind: int) -> None:
+        self.key = query.key
+        self.kind = kind
+        self.query = query if kind == EVALUATE else None  # kept only where it is evaluated
+        self.subs: list[int] = []  # (empty for a one-word topic: see PercolatorIndex._word_subs)
+        self.count = 0
+        self.need: tuple[_Need, ...] = ()
+        # the same, when no term has alternatives: per group (required ids, negated ids)
+        self.flat: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] | None = None
+        self.anchors: tuple[_Anchor, ...] = ()
+
+    def matched_groups(self, present: set[int]) -> list[int]:
+        """Indexes of the groups whose words are all present and whose negations are absent."""
+        if self.flat is not None:  # two C-level set tests per group
+            return [
+                i
+                for i, (required, negative) in enumerate(self.flat)
+                if present.issuperset(required) and present.isdisjoint(negative)
+            ]
+        return [
+            i
+            for i, (terms, negative) in enumerate(self.need)
+            if all(any(present.issuperset(alt) for alt in term) for term in terms)
+            and present.isdisjoint(negative)
+        ]
+
+
+def class_cost(c: WordClass) -> int:
+    """Static rarity estimate: stop-words are everywhere, short words are common, long are rare."""
+    if not STOP_WORDS.isdisjoint(c.forms):
+        return 1000
+    return 40 - min(map(len, c.forms))
+
+
+def anchors(term: Term) -> list[WordClass]:
+    """One class per alternative: a story that has the term has one of these."""
+    return [min(alt, key=class_cost) for alt in term.alternatives]
+
+
+def term_cost(term: Term) -> int:
+    return sum(class_cost(c) for c in anchors(term))
+
+
+def anchor_term_of(group: Group) -> Term:
+    """The group's rarest required term: the group is indexed under it."""
+    return min(group.positive, key=lambda t: (term_cost(t), t.key))
+
+
+def group_anchors(group: Group) -> list[WordClass]:
+    return anchors(anchor_term_of(group))
+
+
+def _single_words(term: Term) -> bool:
+    return not term.title_only and all(
+        len(alt) == 1 and not alt[0].exact for alt in term.alternatives
+    )
+
+
+def kind_of(query: CompiledQuery) -> int:
+    if is_one_term(query):
+        return ONE
+    if all(all(_single_words(t) for t in (*g.positive, *g.negative)) for g in query.groups):
+        return PRESENCE
+    if len(query.groups) == 1:
+        group = query.groups[0]
+        if not group.negative and len(group.positive) == 1:
+            term = group.positive[0]
+            alts = term.alternatives
+            plain = not term.title_only and not any(c.exact for c in alts[0])
+            if plain and len(alts) == 1 and len(alts[0]) == 2:
+                return PHRASE
+    return EVALUATE
+
+
+def is_one_term(query: CompiledQuery) -> bool:
+    """One term of single words, nothing else: a story with one of its words matches."""
+    if len(query.groups) != 1 or query.groups[0].negative or len(query.groups[0].positive) != 1:
+        return False
+    return _single_words(query.groups[0].positive[0])
+
+
+def as_compiled(query: Query) -> CompiledQuery:
+    return query if isinstance(query, CompiledQuery) else compile_topic(query.text)
+
+
+_NO_SUBS: list[int] = []  # shared, never appended to: saves a list per one-word topic
+_new_hit = functools.partial(tuple.__new__, Hit)  # C-level: fan-out makes many hits
+
+
+class PercolatorIndex:
+    """`TopicIndex` over subscription ids; `Hit.query_id` is the subscription id."""
+
+    def __init__(self, queries: Iterable[tuple[int, Query]] = ()) -> None:
+        self._entries: dict[str, _Entry] = {}  # query key → entry
+        self._sub_entry: dict[int, _Entry] = {}  # subscription id → its entry
+        self._class_ids: dict[WordClass, int] = {}
+        self._classes: list[WordClass] = []
+        # story word key → class id(s): a bare int for the common case of one class (memory)
+        self._key_classes: dict[str, int | list[int]] = {}
+        self._by_class: dict[int, list[_Entry]] = {}
+        # The most common topic, one word: its subscribers straight under the word's class, so a
+        # story turns each of its words into hits with one C-level extend.
+        self._word_subs: dict[int, list[int]] = {}
+        self._by_pair: dict[tuple[int, int], list[_Entry]] = {}
+        for sub_id, query in queries:
+            self.add(sub_id, query)
+
+    def __len__(self) -> int:
+        return len(self._sub_entry)
+
+    @property
+    def distinct_queries(self) -> int:
+        return len(self._entries)
+
+    def _class_id(self, c: WordClass) -> int:
+        cid = self._class_ids.get(c)
+        if cid is None:
+            cid = self._class_ids[c] = len(self._classes)
+            self._classes.append(c)
+            key_classes = self._key_classes
+            for form in c.forms:
+                found = key_classes.get(form)
+                if found is None:
+                    key_classes[form] = cid
+                elif isinstance(found, int):
+                    key_classes[form] = [found, cid]
+                else:
+                    found.append(cid)
+        return cid
+
+    def _new_entry(self, query: CompiledQuery) -> _Entry:
+        entry = _Entry(query, kind_of(query))
+        cid = self._class_id
+        if entry.kind in (PRESENCE, EVALUATE):
+            entry.need = self._need(query)
+            if all(len(term) == 1 for terms, _ in entry.need for term in terms):
+                entry.flat = tuple(
+                    (tuple(c for (alt,) in terms for c in alt), negative)
+                    for terms, negative in entry.need
+                )
+        placed: dict[_Anchor, None] = {}
+        for group in query.groups:
+            term = anchor_term_of(group)
+            for alt, anchor in zip(term.alternatives, anchors(term), strict=True):
+                if len(alt) >= 2 and entry.kind in (PHRASE, EVALUATE):
+                    placed[(cid(alt[0]), cid(alt[1]))] = None
+                else:
+                    placed[cid(anchor)] = None
+        entry.anchors = tuple(placed)
+        if _is_one_word(entry):
+            entry.subs = _NO_SUBS  # its subscribers live in _word_subs
+            return entry
+        for a in entry.anchors:
+            if isinstance(a, tuple):
+                self._by_pair.setdefault(a, []).append(entry)
+            else:
+                self._by_class.setdefault(a, []).append(entry)
+        return entry
+
+    def _need(self, query: CompiledQuery) -> tuple[_Need, ...]:
+        cid = self._class_id
+        return tuple(
+            (
+                tuple(
+                    tuple(tuple(cid(c) for c in alt) for alt in t.alternatives) for t in g.positive
+                ),
+                tuple(
+                    cid(alt[0]) for t in g.negative if _single_words(t) for alt in t.alternatives
+                ),
+            )
+            for g in query.groups
+        )
+
+    def add(self, sub_id: int, query: Query) -> None:
+        """Index subscription `sub_id` (replacing what it was indexed as before, if anything)."""
+        compiled = as_compiled(query)
+        old = self._sub_entry.get(sub_id)
+        if old is not None and old.key == compiled.key:
+            return
+        self.remove(sub_id)
+        entry = self._entries.get(compiled.key)
+        if entry is None:
+            entry = self._entries[compiled.key] = self._new_entry(compiled)
+        if _is_one_word(entry):
+            cid = entry.anchors[0]
+            assert isinstance(cid, int)
+            self._word_subs.setdefault(cid, []).append(sub_id)
+        else:
+            entry.subs.append(sub_id)
+        entry.count += 1
+        self._sub_entry[sub_id] = entry
+
+    def remove(self, sub_id: int) -> None:
+        entry = self._sub_entry.pop(sub_id, None)
+        if entry is None:
+            return
+        entry.count -= 1
+        if _is_one_word(entry):
+            cid = entry.anchors[0]
+            assert isinstance(cid, int)
+            subs = self._word_subs[cid]
+            subs.remove(sub_id)
+            if not subs:
+                del self._word_subs[cid]
+        else:
+            entry.subs.remove(sub_id)
+        if entry.count:
+            return
+        del self._entries[entry.key]
+        if _is_one_word(entry):
+            return
+        for a in entry.anchors:
+            if isinstance(a, tuple):
+                _drop(self._by_pair, a, entry)
+            else:
+                _drop(self._by_class, a, entry)
+
+    def _present_words(self, story: Story, cid: int) -> set[str]:
+        key_word = story.key_word
+        return {key_word[f] for f in self._classes[cid].forms if f in key_word}
+
+    def match(self, doc: Document) -> list[Hit]:
+        story = Story(doc)
+        key_classes = self._key_classes
+        # story word → the classes it belongs to; for most words the word is its own key
+        word_cids: dict[str, Sequence[int]] = {}
+        for k in story.key_word.keys() & key_classes.keys():
+            found = key_classes[k]
+            word_cids[k] = (found,) if isinstance(found, int) else found
+        for w in story.special:  # words with other keys: the classes of both keys
+            raw, derived = keys_of(w)
+            both = [*word_cids.get(raw, ()), *word_cids.get(derived, ())]
+            if both:
+                word_cids[w] = both
+        cids: set[int] = set()
+        for classes_of_word in word_cids.values():
+            cids.update(classes_of_word)
+        words: dict[_Entry, set[str]] = {}  # decided entries → the story words that matched
+        candidates: dict[str, _Entry] = {}
+        present: dict[int, set[str]] = {}
+
+        def present_words(cid: int) -> set[str]:
+            found = present.get(cid)
+            if found is None:
+                found = present[cid] = self._present_words(story, cid)
+            return found
+
+        hits: list[Hit] = []
+        terms: tuple[str, ...]
+        by_class, word_subs, classes = self._by_class, self._word_subs, self._classes
+        for cid in cids:
+            subs = word_subs.get(cid)
+            if subs:
+                forms = classes[cid].forms
+                if len(forms) == 1:  # most words: one form, so one story word
+                    (form,) = forms
+                    terms = (story.written(story.key_word[form]),)
+                else:
+                    terms = tuple(sorted(story.written(w) for w in present_words(cid)))
+                hits.extend(map(_new_hit, zip(subs, repeat(terms))))
+            for entry in by_class.get(cid, ()):
+                kind = entry.kind
+                if kind == ONE:  # a place name: having one of its names is the match
+                    words.setdefault(entry, set()).update(present_words(cid))
+                elif kind == EVALUATE:
+                    candidates[entry.key] = entry
+                elif entry not in words:
+                    groups = entry.matched_groups(cids)
+                    if groups:
+                        found_words: set[str] = set()
+                        for i in groups:
+                            for term in entry.need[i][0]:
+                                for alt in term:
+                                    if alt[0] in cids:
+                                        found_words |= present_words(alt[0])
+                        words[entry] = found_words
+        if self._by_pair:
+            self._match_pairs(story, word_cids, words, candidates)
+        for entry, found_words in words.items():
+            terms = tuple(sorted(story.written(w) for w in found_words))
+            hits.extend(map(_new_hit, zip(entry.subs, repeat(terms))))
+        for entry in candidates.values():
+            if not entry.matched_groups(cids):
+                continue
+            assert entry.query is not None
+            result = entry.query.evaluate(story)
+            if result is not None:
+                hits.extend(map(_new_hit, zip(entry.subs, repeat(result))))
+        return hits
+
+    def _match_pairs(
+        self,
+        story: Story,
+        word_cids: dict[str, Sequence[int]],
+        words: dict[_Entry, set[str]],
+        candidates: dict[str, _Entry],
+    ) -> None:
+        by_pair = self._by_pair
+        classes = self._classes
+        for field in (story.title, story.body):
+            get = word_cids.get
+            seq = [get(w) for w in field.words]
+            for i, (left, right) in enumerate(pairwise(seq)):
+                if left is None or right is None:
+                    continue
+                for a in left:
+                    for b in right:
+                        bucket = by_pair.get((a, b))
+                        if not bucket:
+                            continue
+                        for entry in bucket:
+                            if entry.kind == EVALUATE:
+                                candidates[entry.key] = entry
+                                continue
+                            found = words.setdefault(entry, set())
+                            for w, c in ((field.words[i], a), (field.words[i + 1], b)):
+                                raw, derived = story.keys(w)
+                                key = raw if raw in classes[c].forms else derived
+                                found.add(story.surface(key))
+
+
+def _is_one_word(entry: _Entry) -> bool:
+    return entry.kind == ONE and len(entry.anchors) == 1
+
+
+def _drop(table: dict[_K, list[_Entry]], anchor: _K, entry: _Entry) -> None:
+    bucket = table[anchor]
+    bucket.remove(entry)
+    if not bucket:
+        del table[anchor]
+
+
+class QueryMatcher:
+    """The `Matcher`: the topic language of `query.py` with forms of words and place names."""
+
+    def parse(self, topic: str) -> CompiledQuery:
+        return compile_topic(topic)
+
+    def index(self, queries: Iterable[tuple[int, Query]]) -> PercolatorIndex:
+        # A big index is millions of small long-lived objects. The cycle collector would walk
+        # all of them again and again while they are built and on every full collection later
+        # (tens of ms each, in the middle of matching): build without it, then freeze what
+        # exists into the permanent generation it never scans.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return PercolatorIndex(queries)
+        finally:
+            gc.freeze()
+            if enabled:
+                gc.enable()

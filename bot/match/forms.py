@@ -1,0 +1,106 @@
+"""Forms of words: which story words count as the same word as a topic word.
+
+- Latin-script (English) words are compared on their derived key (`text.singular`): plurals and
+  possessives fold to the singular. "peacekeeping" is a different word from "peacekeepers" (it
+  names the activity, not the people), so neither matches the other; "peace" matches neither.
+- Cyrillic (Ukrainian, Russian) words are expanded when the topic is saved into every form of
+  their lexeme with pymorphy3 and its uk/ru dictionaries, so matching a story stays a set lookup.
+  People type topics in the dictionary form, so when the word is itself a lemma only that lexeme
+  is expanded, else only its nominative readings: this keeps "Київ" from also meaning "кий" (a
+  cue, genitive plural "київ") and "Суми" (the city) from also meaning "сума" (a sum, plural
+  "суми"). A word the dictionaries do not know is kept as typed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Any
+
+from bot.match.text import fold_word
+
+log = logging.getLogger(__name__)
+
+_UK_ONLY = frozenset("іїєґ")
+_RU_ONLY = frozenset("ыэъё")
+MAX_FORMS = 64  # a bound on one word's forms, so a topic's size is bounded too
+
+
+@functools.cache
+def _analyzer(lang: str) -> Any:
+    import pymorphy3  # loaded on first Cyrillic topic: ~0.2 s and ~20 MB per language
+
+    return pymorphy3.MorphAnalyzer(lang=lang)
+
+
+def _languages(word: str) -> tuple[str, ...]:
+    letters = set(word)
+    if letters & _UK_ONLY:
+        return ("uk",)
+    if letters & _RU_ONLY:
+        return ("ru",)
+    return ("uk", "ru")
+
+
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def is_cyrillic(word: str) -> bool:
+    return _CYRILLIC.search(word) is not None
+
+
+Forms = frozenset[str] | tuple[str]  # a 1-tuple for a word with no other forms (less memory)
+
+# Words the dictionaries do not know (mostly names): a set entry costs far less than a memo.
+_UNKNOWN: set[str] = set()
+
+
+def cyrillic_forms(word: str) -> Forms:
+    """Every folded form of the lexeme(s) of case-folded Cyrillic `word`, itself included."""
+    if word in _UNKNOWN:
+        return (word,)
+    forms = _lexeme_forms(word)
+    if len(forms) == 1:
+        _UNKNOWN.add(word)
+        return (word,)
+    return forms
+
+
+@functools.lru_cache(maxsize=50_000)
+def _lexeme_forms(word: str) -> frozenset[str]:
+    forms = {word}
+    for lang in _languages(word):
+        try:
+            analyzer = _analyzer(lang)
+            # Most topic words the dictionary lacks are names: a cheap look-up skips the slow
+            # guessing parser for them (they are then kept as typed). Strict first: it is much
+            # faster than the look-up that also tries "ё" for "е".
+            if not analyzer.word_is_known(word, strict=True) and not (
+                lang == "ru" and "е" in word and analyzer.word_is_known(word)
+            ):
+                continue
+            parses = analyzer.parse(word)
+        except Exception:  # a dictionary problem must not stop a topic from being saved
+            log.exception("pymorphy3 (%s) failed on %r", lang, word)
+            continue
+        known = [p for p in parses if p.is_known]  # guessed parses: too loose
+        lemma = [p for p in known if p.normal_form == word]
+        nominative = [p for p in known if "nomn" in p.tag]
+        for parse in lemma or nominative or known:
+            for form in parse.lexeme:
+                forms.add(fold_word(form.word))
+        if len(forms) > 1:
+            break  # a word both languages know is read as the first (Ukrainian) one
+    if len(forms) > MAX_FORMS:
+        forms = set(sorted(forms, key=len)[:MAX_FORMS]) | {word}
+    return frozenset(forms)
+
+
+def forms_of(raw: str, derived: str, *, exact: bool) -> Forms:
+    """The keys a story word may have to count as this topic word."""
+    if exact:
+        return (raw,)
+    if is_cyrillic(raw):
+        return cyrillic_forms(raw)
+    return (derived,)

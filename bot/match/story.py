@@ -1,0 +1,107 @@
+"""One story, normalised once and looked at by every candidate query.
+
+Built eagerly, in one pass over the story's distinct words: each word's keys, and for every key
+one representative word (the smallest, so every path reports the same word). Phrases are verified
+by finding a start word in the word list (a C-speed `list.index`); the key → words map that needs
+is built only when a phrase is verified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bot.match.base import Document
+from bot.match.text import SEEN, SPECIAL, WORD, keys_of, prepare, written
+
+
+class Field:
+    """The title or the body: its case-folded words in order."""
+
+    __slots__ = ("folded", "prepared", "words")
+
+    def __init__(self, text: str) -> None:
+        self.prepared = prepare(text)
+        self.folded = self.prepared.casefold()
+        self.words: list[str] = WORD.findall(self.folded)
+
+    def starts(self, word: str) -> Iterator[int]:
+        """Every position of `word`."""
+        words = self.words
+        i = -1
+        while True:
+            try:
+                i = words.index(word, i + 1)
+            except ValueError:
+                return
+            yield i
+
+
+class Story:
+    __slots__ = (
+        "_by_derived",
+        "_by_raw",
+        "_written",
+        "body",
+        "distinct",
+        "key_word",
+        "special",
+        "title",
+    )
+
+    def __init__(self, doc: Document) -> None:
+        self.title = Field(doc.title)
+        self.body = Field(doc.body)
+        distinct = set(self.title.words)
+        distinct.update(self.body.words)
+        for w in distinct - SEEN:  # words never seen before: fold them once
+            keys_of(w)
+        self.distinct = distinct
+        # Most words are their own key; the few that are not (plurals, accents, ё) are mapped
+        # after, so a word that is itself the key is the one reported for it.
+        key_word = dict(zip(distinct, distinct, strict=True))
+        self.special = sorted(distinct & SPECIAL)
+        for w in self.special:
+            raw, derived = keys_of(w)
+            key_word.setdefault(raw, w)
+            key_word.setdefault(derived, w)
+        self.key_word = key_word  # every key in the story → the word reported for it
+        self._by_raw: dict[str, list[str]] | None = None
+        self._by_derived: dict[str, list[str]] = {}
+        self._written: dict[str, str] = {}
+
+    def _words_by_key(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        if self._by_raw is None:
+            by_raw: dict[str, list[str]] = {}
+            by_derived: dict[str, list[str]] = {}
+            for w in sorted(self.distinct):
+                raw, derived = keys_of(w)
+                by_raw.setdefault(raw, []).append(w)
+                if derived != raw:
+                    by_derived.setdefault(derived, []).append(w)
+            self._by_raw, self._by_derived = by_raw, by_derived
+        return self._by_raw, self._by_derived
+
+    def words_with(self, key: str, *, exact: bool) -> list[str]:
+        """The story's words whose raw key (or, unless `exact`, derived key) is `key`."""
+        by_raw, by_derived = self._words_by_key()
+        found = by_raw.get(key, [])
+        return found if exact else found + by_derived.get(key, [])
+
+    def keys(self, word: str) -> tuple[str, str]:
+        return keys_of(word)
+
+    def has(self, key: str) -> bool:
+        return key in self.key_word
+
+    def surface(self, key: str) -> str:
+        """The one case-folded word reported for `key` (the same whichever way it was found)."""
+        return self.key_word[key]
+
+    def written(self, folded: str) -> str:
+        """A case-folded word of the story as the story wrote it (title first)."""
+        found = self._written.get(folded)
+        if found is None:
+            title = self.title
+            field = title if folded in title.folded and folded in title.words else self.body
+            found = self._written[folded] = written(field.prepared, field.folded, folded)
+        return found
