@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.delivery.outbox import Outbox
 from bot.delivery.policy import DeliveryPolicy
 from bot.domain import AlertMessage, Article, ChatAddress
@@ -171,16 +173,32 @@ async def test_a_gone_chat_is_paused_and_its_alerts_dropped(store: SqlStore) -> 
     assert {s.chat for s in await store.active_subscriptions()} == {B}
 
 
-async def test_permanent_error_and_exhausted_retries_are_given_up(store: SqlStore) -> None:
+async def test_a_permanent_error_fails_at_once_and_says_so(
+    store: SqlStore, caplog: pytest.LogCaptureFixture
+) -> None:
     await queue_alerts(store, 1)
     chat, clock = FakeChat(), Clock()
-    chat.failures[A] = [DeliveryError("message is malformed", retryable=False)]
-    chat.failures[B] = [DeliveryError("HTTP 500")] * 2
-    box = outbox(store, chat, clock, max_attempts=2)
-    for _ in range(4):
+    chat.failures[A] = [DeliveryError("HTTP 400: message is malformed", retryable=False)]
+    box = outbox(store, chat, clock)
+    for _ in range(3):
         await box.deliver_due()
         clock.advance(60)
-    assert chat.sent == []
+    assert chat.sent == [(B, "Story 1")]
+    assert "failed for good" in caplog.text and "not retryable" in caplog.text
+
+
+async def test_retryable_errors_are_never_given_up_and_backoff_is_capped(store: SqlStore) -> None:
+    await queue_alerts(store, 1)
+    chat, clock = FakeChat(), Clock()
+    chat.failures[A] = [DeliveryError("HTTP 502")] * 40
+    box = outbox(store, chat, clock, retry_max_seconds=300)
+    rounds = 0
+    while (A, "Story 1") not in chat.sent:
+        await box.deliver_due()
+        clock.advance(300)  # the cap: every retry is due within one cap's wait
+        rounds += 1
+        assert rounds < 60
+    assert chat.failures[A] == [] and chat.sent.count((A, "Story 1")) == 1
 
 
 async def test_a_crash_mid_send_resends_after_the_lease(store: SqlStore) -> None:

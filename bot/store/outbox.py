@@ -2,41 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import false, or_, select, update
+from sqlalchemy import delete, exists, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import PendingAlert
-from bot.store.rows import ARTICLE_COLUMNS, article_from, chat_address
+from bot.domain import ChatAddress, PendingAlert
+from bot.store.rows import ARTICLE_COLUMNS, article_from, chat_address, find_chat_id
 from bot.store.tables import alerts, articles, chats, sources
+
+_CLAIM_COLUMNS = (
+    alerts.c.id,
+    alerts.c.topic,
+    alerts.c.terms,
+    alerts.c.attempts,
+    alerts.c.subscription_id,
+    chats.c.link_preview,
+    chats.c.platform,
+    chats.c.chat,
+    chats.c.thread,
+    chats.c.timezone,
+    chats.c.quiet_start,
+    chats.c.quiet_end,
+    *ARTICLE_COLUMNS,
+)
+_CLAIM_FROM = (
+    alerts.join(chats, chats.c.id == alerts.c.chat_id)
+    .join(articles, articles.c.id == alerts.c.article_id)
+    .join(sources, sources.c.url == articles.c.source_url)
+)
 
 
 async def claim_alerts(
     connection: AsyncConnection, limit: int, *, now: datetime, lease_seconds: float
 ) -> list[PendingAlert]:
-    """See `Store.claim_alerts`. `attempts` on the result already counts this attempt."""
+    """See `Store.claim_alerts`. `attempts` on the result already counts this attempt.
+
+    Chats in digest mode or on hold (their own /pause) are skipped: the digest job and /resume
+    release those."""
     query = (
-        select(
-            alerts.c.id,
-            alerts.c.topic,
-            alerts.c.terms,
-            alerts.c.attempts,
-            alerts.c.subscription_id,
-            chats.c.link_preview,
-            chats.c.platform,
-            chats.c.chat,
-            chats.c.thread,
-            *ARTICLE_COLUMNS,
-        )
-        .select_from(
-            alerts.join(chats, chats.c.id == alerts.c.chat_id)
-            .join(articles, articles.c.id == alerts.c.article_id)
-            .join(sources, sources.c.url == articles.c.source_url)
-        )
+        select(*_CLAIM_COLUMNS)
+        .select_from(_CLAIM_FROM)
         .where(
             alerts.c.status == "pending",
             chats.c.paused == false(),
+            chats.c.on_hold == false(),
+            chats.c.digest.is_(None),
             or_(chats.c.hold_until.is_(None), chats.c.hold_until <= now),
             or_(alerts.c.not_before.is_(None), alerts.c.not_before <= now),
             or_(alerts.c.lease_until.is_(None), alerts.c.lease_until <= now),
@@ -47,7 +60,39 @@ async def claim_alerts(
         # SQLite renders no FOR UPDATE; its BEGIN IMMEDIATE already makes this claim exclusive.
         .with_for_update(of=alerts, skip_locked=True)
     )
-    rows = (await connection.execute(query)).all()
+    return await _lease(connection, (await connection.execute(query)).all(), now, lease_seconds)
+
+
+async def claim_chat_alerts(
+    connection: AsyncConnection,
+    chat: ChatAddress,
+    limit: int,
+    *,
+    now: datetime,
+    lease_seconds: float,
+) -> list[PendingAlert]:
+    """Every pending, unleased alert of one chat whatever its not-before time: a digest's load."""
+    chat_id = await find_chat_id(connection, chat)
+    if chat_id is None:
+        return []
+    query = (
+        select(*_CLAIM_COLUMNS)
+        .select_from(_CLAIM_FROM)
+        .where(
+            alerts.c.chat_id == chat_id,
+            alerts.c.status == "pending",
+            or_(alerts.c.lease_until.is_(None), alerts.c.lease_until <= now),
+        )
+        .order_by(alerts.c.created_at, alerts.c.id)
+        .limit(limit)
+        .with_for_update(of=alerts, skip_locked=True)
+    )
+    return await _lease(connection, (await connection.execute(query)).all(), now, lease_seconds)
+
+
+async def _lease(
+    connection: AsyncConnection, rows: Sequence[Any], now: datetime, lease_seconds: float
+) -> list[PendingAlert]:
     if not rows:
         return []
     await connection.execute(
@@ -65,6 +110,8 @@ async def claim_alerts(
             terms=tuple(row.terms),
             subscription_id=row.subscription_id,
             link_preview=row.link_preview,
+            timezone=row.timezone or "UTC",
+            quiet=None if row.quiet_start is None else (row.quiet_start, row.quiet_end),
         )
         for row in rows
     ]
@@ -106,3 +153,55 @@ async def drop_pending(connection: AsyncConnection, chat_id: int, reason: str) -
         .where(alerts.c.chat_id == chat_id, alerts.c.status == "pending")
         .values(status="dropped", lease_until=None, last_error=reason)
     )
+
+
+async def mark_sent_many(
+    connection: AsyncConnection, ids: Sequence[int], *, at: datetime, message_ref: str | None
+) -> None:
+    """Several alerts went out in one message (a digest or a folded burst)."""
+    await connection.execute(
+        update(alerts)
+        .where(alerts.c.id.in_(list(ids)))
+        .values(status="sent", sent_at=at, message_ref=message_ref, lease_until=None)
+    )
+
+
+async def defer_alerts(
+    connection: AsyncConnection, ids: Sequence[int], *, not_before: datetime | None
+) -> None:
+    """Give claimed alerts back without counting the claim as an attempt: nothing was tried
+    (pacing, quiet hours, shutting down)."""
+    await connection.execute(
+        update(alerts)
+        .where(alerts.c.id.in_(list(ids)), alerts.c.status == "pending")
+        .values(not_before=not_before, lease_until=None, attempts=alerts.c.attempts - 1)
+    )
+
+
+async def record_uncertain(
+    connection: AsyncConnection, alert_id: int, *, not_before: datetime, error: str
+) -> int:
+    """Note a send that may have arrived; returns how many such sends this alert has had."""
+    count: int | None = await connection.scalar(
+        update(alerts)
+        .where(alerts.c.id == alert_id, alerts.c.status == "pending")
+        .values(
+            uncertain=alerts.c.uncertain + 1,
+            not_before=not_before,
+            lease_until=None,
+            last_error=f"uncertain: {error}",
+        )
+        .returning(alerts.c.uncertain)
+    )
+    return count or 0
+
+
+async def prune(connection: AsyncConnection, *, before: datetime) -> tuple[int, int]:
+    """Delete settled alerts created before `before`, then stories first seen before it that no
+    pending alert still needs. Returns (alerts, stories) deleted."""
+    gone = await connection.execute(
+        delete(alerts).where(alerts.c.status != "pending", alerts.c.created_at < before)
+    )
+    needed = exists().where(alerts.c.article_id == articles.c.id)
+    stories = await connection.execute(delete(articles).where(articles.c.seen_at < before, ~needed))
+    return gone.rowcount, stories.rowcount
