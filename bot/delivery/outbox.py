@@ -38,7 +38,13 @@ NO_ADAPTER_RETRY_SECONDS = 3600.0
 
 class OutboxStore(SendStore, Protocol):
     async def claim_alerts(
-        self, limit: int, *, now: datetime, lease_seconds: float
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        per_chat: int | None = None,
+        burst: int | None = None,
     ) -> list[PendingAlert]: ...
 
 
@@ -109,7 +115,11 @@ class Outbox:
         """Send one batch of due alerts; returns how many were claimed."""
         started = self._clock()
         alerts = await self._store.claim_alerts(
-            self._policy.batch, now=started, lease_seconds=self._policy.lease_seconds
+            self._policy.batch,
+            now=started,
+            lease_seconds=self._policy.lease_seconds,
+            per_chat=self._policy.burst_max,
+            burst=self._policy.burst,
         )
         unsettled = {a.id for a in alerts}
         # Stop using the claim well before the lease runs out: another worker may take it then.

@@ -3,8 +3,9 @@
 Each limit `count per seconds` is paced as one send every `seconds / count` (a bucket of depth
 one): any window of `seconds` then holds at most `count` sends, which is what the platforms
 measure. There is one bucket per chat (its rate class: private or group) and one per platform for
-the total. The buckets live in memory: after a restart a chat may get one send sooner than its
-spacing, which the platforms tolerate; a 429 that does happen is stored (see `hold_chat`).
+the total. Each chat's next allowed time is also stored (with `mark_sent`), so the outbox does
+not claim alerts it may not send yet, and a restart or another worker keeps the spacing; a 429
+that does happen is stored too (see `hold_chat`).
 """
 
 from __future__ import annotations
@@ -40,18 +41,21 @@ class Pacer:
         """Seconds until the platform takes another message from us (0: now)."""
         return self._wait(self._next_total.get(platform))
 
-    def sent(self, chat: ChatAddress, rate_class: str) -> None:
-        """Count a message to `chat` as sent now."""
+    def sent(self, chat: ChatAddress, rate_class: str) -> datetime | None:
+        """Count a message to `chat` as sent now; returns when the chat may have the next one
+        (None: it has no limit of its own)."""
         now = self._clock()
         rates = self._rates.get(chat.platform, PlatformRates())
         per_chat = rates.for_class(rate_class)
+        ready = None
         if per_chat is not None:
-            self._next_chat[chat] = now + spacing(per_chat)
+            ready = self._next_chat[chat] = now + spacing(per_chat)
         if rates.total is not None:
             self._next_total[chat.platform] = now + spacing(rates.total)
         self._sends += 1
         if self._sends % _PRUNE_EVERY == 0:
             self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
+        return ready
 
     def tracked_chats(self) -> int:
         return len(self._next_chat)

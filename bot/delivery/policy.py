@@ -33,7 +33,7 @@ def default_rates() -> dict[str, PlatformRates]:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryPolicy:
-    batch: int = 50  # alerts claimed per round
+    batch: int = 50  # chats served per round (up to burst_max alerts each)
     lease_seconds: float = 60.0  # a claimed alert returns to the queue if not settled by then
     retry_base_seconds: float = 5.0  # first retry delay; each later one doubles
     retry_max_seconds: float = 3600.0  # the longest wait between two retries (never given up)

@@ -32,9 +32,21 @@ _MAX_DOUBLINGS = 30  # beyond this the cap applies anyway; keeps 2**n a small nu
 
 
 class SendStore(Protocol):
-    async def mark_sent(self, alert_id: int, *, at: datetime, message_ref: str | None) -> None: ...
+    async def mark_sent(
+        self,
+        alert_id: int,
+        *,
+        at: datetime,
+        message_ref: str | None,
+        pace_until: datetime | None = None,
+    ) -> None: ...
     async def mark_sent_many(
-        self, alert_ids: Sequence[int], *, at: datetime, message_ref: str | None
+        self,
+        alert_ids: Sequence[int],
+        *,
+        at: datetime,
+        message_ref: str | None,
+        pace_until: datetime | None = None,
     ) -> None: ...
     async def retry_later(self, alert_id: int, *, not_before: datetime, error: str) -> None: ...
     async def mark_failed(self, alert_id: int, *, error: str) -> None: ...
@@ -95,7 +107,7 @@ class Sender:
         while (wait := self.pacer.total_wait(chat.platform)) > 0:
             await self._sleep(wait)
         # The slot is used even if the send fails: a platform counts refused requests too.
-        self.pacer.sent(chat, adapter.rate_class(chat))
+        ready = self.pacer.sent(chat, adapter.rate_class(chat))
         ids = [a.id for a in alerts]
         try:
             if len(alerts) == 1 and heading is None:
@@ -129,10 +141,11 @@ class Sender:
             await self._failed(chat, alerts, f"{type(e).__name__}: {e}", retryable=True)
             return "retry"
         now = self.clock()
+        # The chat's next allowed time is stored with the outcome: no claim before then.
         if len(ids) == 1:
-            await self.store.mark_sent(ids[0], at=now, message_ref=ref)
+            await self.store.mark_sent(ids[0], at=now, message_ref=ref, pace_until=ready)
         else:
-            await self.store.mark_sent_many(ids, at=now, message_ref=ref)
+            await self.store.mark_sent_many(ids, at=now, message_ref=ref, pace_until=ready)
         log.info("chat %s: sent alert(s) %s as message %s", chat, ids, ref)
         return "sent"
 

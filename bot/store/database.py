@@ -133,16 +133,36 @@ class SqlStore:
 
     # --- the alert outbox ---
     async def claim_alerts(
-        self, limit: int, *, now: datetime, lease_seconds: float
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        per_chat: int | None = None,
+        burst: int | None = None,
     ) -> list[PendingAlert]:
         async with self._engine.begin() as connection:
             return await outbox.claim_alerts(
-                connection, limit, now=now, lease_seconds=lease_seconds
+                connection,
+                limit,
+                now=now,
+                lease_seconds=lease_seconds,
+                per_chat=per_chat,
+                burst=burst,
             )
 
-    async def mark_sent(self, alert_id: int, *, at: datetime, message_ref: str | None) -> None:
+    async def mark_sent(
+        self,
+        alert_id: int,
+        *,
+        at: datetime,
+        message_ref: str | None,
+        pace_until: datetime | None = None,
+    ) -> None:
         async with self._engine.begin() as connection:
-            await outbox.mark_sent(connection, alert_id, at=at, message_ref=message_ref)
+            await outbox.mark_sent_many(
+                connection, [alert_id], at=at, message_ref=message_ref, pace_until=pace_until
+            )
 
     async def retry_later(self, alert_id: int, *, not_before: datetime, error: str) -> None:
         async with self._engine.begin() as connection:
@@ -161,10 +181,17 @@ class SqlStore:
             )
 
     async def mark_sent_many(
-        self, alert_ids: Sequence[int], *, at: datetime, message_ref: str | None
+        self,
+        alert_ids: Sequence[int],
+        *,
+        at: datetime,
+        message_ref: str | None,
+        pace_until: datetime | None = None,
     ) -> None:
         async with self._engine.begin() as connection:
-            await outbox.mark_sent_many(connection, alert_ids, at=at, message_ref=message_ref)
+            await outbox.mark_sent_many(
+                connection, alert_ids, at=at, message_ref=message_ref, pace_until=pace_until
+            )
 
     async def defer_alerts(self, alert_ids: Sequence[int], *, not_before: datetime | None) -> None:
         async with self._engine.begin() as connection:

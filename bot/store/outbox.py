@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ChatAddress, PendingAlert
@@ -35,32 +35,79 @@ _CLAIM_FROM = (
 )
 
 
+def _chat_due(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        chats.c.paused == false(),
+        chats.c.on_hold == false(),
+        chats.c.digest.is_(None),
+        or_(chats.c.hold_until.is_(None), chats.c.hold_until <= now),
+        or_(chats.c.pace_until.is_(None), chats.c.pace_until <= now),
+    )
+
+
+def _alert_due(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        alerts.c.status == "pending",
+        or_(alerts.c.not_before.is_(None), alerts.c.not_before <= now),
+        or_(alerts.c.lease_until.is_(None), alerts.c.lease_until <= now),
+    )
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return and_(_chat_due(now), _alert_due(now))
+
+
 async def claim_alerts(
-    connection: AsyncConnection, limit: int, *, now: datetime, lease_seconds: float
+    connection: AsyncConnection,
+    limit: int,
+    *,
+    now: datetime,
+    lease_seconds: float,
+    per_chat: int | None = None,
+    burst: int | None = None,
 ) -> list[PendingAlert]:
     """See `Store.claim_alerts`. `attempts` on the result already counts this attempt.
 
     Chats in digest mode or on hold (their own /pause) are skipped: the digest job and /resume
     release those."""
-    query = (
-        select(*_CLAIM_COLUMNS)
-        .select_from(_CLAIM_FROM)
-        .where(
-            alerts.c.status == "pending",
-            chats.c.paused == false(),
-            chats.c.on_hold == false(),
-            chats.c.digest.is_(None),
-            or_(chats.c.hold_until.is_(None), chats.c.hold_until <= now),
-            or_(alerts.c.not_before.is_(None), alerts.c.not_before <= now),
-            or_(alerts.c.lease_until.is_(None), alerts.c.lease_until <= now),
-        )
-        .order_by(alerts.c.created_at, alerts.c.id)
-        .limit(limit)
-        # PostgreSQL: concurrent workers skip each other's rows instead of waiting or doubling up.
-        # SQLite renders no FOR UPDATE; its BEGIN IMMEDIATE already makes this claim exclusive.
-        .with_for_update(of=alerts, skip_locked=True)
+    # First the chats whose oldest due alert is oldest, then each chat's due alerts: a chat's
+    # backlog is claimed together, so a burst can be seen (and folded) as one.
+    oldest = (
+        select(func.min(alerts.c.id))
+        .where(alerts.c.chat_id == chats.c.id, _alert_due(now))
+        .scalar_subquery()
     )
-    return await _lease(connection, (await connection.execute(query)).all(), now, lease_seconds)
+    waiting = (
+        select(func.count())
+        .where(alerts.c.chat_id == chats.c.id, _alert_due(now))
+        .scalar_subquery()
+    )
+    first = (
+        select(chats.c.id, waiting)
+        .where(_chat_due(now), oldest.is_not(None))
+        .order_by(oldest)
+        .limit(limit)
+        # Concurrent claimers take different chats instead of all queueing on the same ones.
+        .with_for_update(of=chats, skip_locked=True)
+    )
+    rows: list[Any] = []
+    for chat_id, count in (await connection.execute(first)).all():
+        # A chat gets one message per round unless its backlog is a burst (more than `burst`
+        # waiting), which goes out folded: claiming more would only hand most of it back.
+        take = (per_chat or limit) if burst is None or count > burst else 1
+        query = (
+            select(*_CLAIM_COLUMNS)
+            .select_from(_CLAIM_FROM)
+            .where(alerts.c.chat_id == chat_id, _due(now))
+            .order_by(alerts.c.created_at, alerts.c.id)
+            .limit(take)
+            # PostgreSQL: concurrent workers skip each other's rows instead of waiting or
+            # doubling up. SQLite renders no FOR UPDATE; its BEGIN IMMEDIATE already makes this
+            # claim exclusive.
+            .with_for_update(of=alerts, skip_locked=True)
+        )
+        rows.extend((await connection.execute(query)).all())
+    return await _lease(connection, rows, now, lease_seconds)
 
 
 async def claim_chat_alerts(
@@ -117,17 +164,6 @@ async def _lease(
     ]
 
 
-async def mark_sent(
-    connection: AsyncConnection, alert_id: int, *, at: datetime, message_ref: str | None
-) -> None:
-    # Unconditional: if the alert went out, that is the truth even if the chat was paused meanwhile.
-    await connection.execute(
-        update(alerts)
-        .where(alerts.c.id == alert_id)
-        .values(status="sent", sent_at=at, message_ref=message_ref, lease_until=None)
-    )
-
-
 async def retry_later(
     connection: AsyncConnection, alert_id: int, *, not_before: datetime, error: str
 ) -> None:
@@ -156,14 +192,25 @@ async def drop_pending(connection: AsyncConnection, chat_id: int, reason: str) -
 
 
 async def mark_sent_many(
-    connection: AsyncConnection, ids: Sequence[int], *, at: datetime, message_ref: str | None
+    connection: AsyncConnection,
+    ids: Sequence[int],
+    *,
+    at: datetime,
+    message_ref: str | None,
+    pace_until: datetime | None = None,
 ) -> None:
-    """Several alerts went out in one message (a digest or a folded burst)."""
+    """These alerts went out in one message (one alert, a digest or a folded burst). With
+    `pace_until`, their chat's next message waits until then (one transaction for both)."""
     await connection.execute(
         update(alerts)
         .where(alerts.c.id.in_(list(ids)))
         .values(status="sent", sent_at=at, message_ref=message_ref, lease_until=None)
     )
+    if pace_until is not None:
+        chat_ids = select(alerts.c.chat_id).where(alerts.c.id.in_(list(ids))).scalar_subquery()
+        await connection.execute(
+            update(chats).where(chats.c.id.in_(chat_ids)).values(pace_until=pace_until)
+        )
 
 
 async def defer_alerts(

@@ -109,13 +109,33 @@ class Store(Protocol):
 
     # --- the alert outbox ---
     async def claim_alerts(
-        self, limit: int, *, now: datetime, lease_seconds: float
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        per_chat: int | None = None,
+        burst: int | None = None,
     ) -> list[PendingAlert]:
         """Pending alerts whose not-before time has come and whose lease (if any) has expired,
-        oldest first, for chats that are not paused; leases them until now+lease_seconds and
-        counts the attempt. A crash mid-send lets the lease expire and the alert is sent again."""
+        for up to `limit` chats (those waiting longest first) that are not paused, on hold or
+        in digest mode, up to `per_chat` (default `limit`) each, oldest first (only one for a
+        chat with no more than `burst` waiting, if given: it gets one message per round); leases
+        them until now+lease_seconds and counts the attempt. A crash mid-send lets the lease
+        expire and the alert is sent again. Concurrent claimers (other processes too) never
+        share an alert."""
         ...
 
-    async def mark_sent(self, alert_id: int, *, at: datetime, message_ref: str | None) -> None: ...
+    async def mark_sent(
+        self,
+        alert_id: int,
+        *,
+        at: datetime,
+        message_ref: str | None,
+        pace_until: datetime | None = None,
+    ) -> None:
+        """Delivered. `pace_until`: the chat's next message may not go before then."""
+        ...
+
     async def retry_later(self, alert_id: int, *, not_before: datetime, error: str) -> None: ...
     async def mark_failed(self, alert_id: int, *, error: str) -> None: ...

@@ -131,6 +131,9 @@ chats = Table(
     # The chat's own /pause: alerts keep queuing and wait for /resume (unlike `paused`, which
     # means the chat is gone and drops them).
     Column("on_hold", Boolean, nullable=False, server_default=false()),
+    # Pacing: this chat's next message may not go before then (its own token bucket), so the
+    # outbox does not claim what it may not send yet.
+    Column("pace_until", UtcDateTime),
     UniqueConstraint("platform", "chat", "thread", name="uq_chats_address"),
 )
 

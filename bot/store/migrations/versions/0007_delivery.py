@@ -31,6 +31,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("on_hold", sa.Boolean, nullable=False, server_default=sa.false())
         )
+        batch.add_column(sa.Column("pace_until", _UTC))
     with op.batch_alter_table("alerts") as batch:
         batch.add_column(sa.Column("uncertain", sa.Integer, nullable=False, server_default="0"))
     op.create_index("ix_alerts_created_at", "alerts", ["created_at"])
@@ -42,6 +43,7 @@ def downgrade() -> None:
         batch.drop_column("uncertain")
     with op.batch_alter_table("chats") as batch:
         for name in (
+            "pace_until",
             "on_hold",
             "digest_due",
             "digest_at",
