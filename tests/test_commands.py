@@ -36,6 +36,13 @@ async def test_help_is_generated_from_every_command(commands: Commands) -> None:
         "topics",
         "latest",
         "sources",
+        "settings",
+        "timezone",
+        "digest",
+        "quiet",
+        "mute",
+        "pause",
+        "resume",
     }
 
 

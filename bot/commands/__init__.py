@@ -5,3 +5,4 @@ commands of one area with `@command`. Importing the package loads them all.
 """
 
 from bot.commands import core as core
+from bot.commands import settings as settings

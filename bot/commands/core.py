@@ -14,7 +14,15 @@ from typing import Protocol
 
 from bot.alerts.compose import compose_alert
 from bot.commands.parse import parse_command_line
-from bot.domain import AlertAction, AlertMessage, Article, ChatAddress, SourceInfo, Subscription
+from bot.domain import (
+    AlertAction,
+    AlertMessage,
+    Article,
+    ChatAddress,
+    ChatSettings,
+    SourceInfo,
+    Subscription,
+)
 from bot.errors import TopicError
 from bot.match.base import Document, Matcher, Query
 
@@ -37,6 +45,14 @@ class CommandStore(Protocol):
     async def move_chat(self, old: ChatAddress, new: ChatAddress) -> None: ...
     async def recent_articles(self, limit: int) -> list[Article]: ...
     async def list_sources(self) -> list[SourceInfo]: ...
+    # delivery settings (bot/commands/settings.py)
+    async def chat_settings(self, chat: ChatAddress, *, now: datetime) -> ChatSettings: ...
+    async def set_timezone(self, chat: ChatAddress, zone: str) -> None: ...
+    async def set_quiet(self, chat: ChatAddress, quiet: tuple[int, int] | None) -> None: ...
+    async def set_digest(
+        self, chat: ChatAddress, mode: str | None, *, at: int | None, due: datetime | None
+    ) -> None: ...
+    async def set_on_hold(self, chat: ChatAddress, on: bool) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
