@@ -14,6 +14,8 @@ import httpx
 from bot.adapters.base import ChatAdapter
 from bot.commands.core import Commands
 from bot.config import Config, SourceConfig
+from bot.delivery.digests import Digests
+from bot.delivery.jobs import DeliveryJobs
 from bot.delivery.outbox import Outbox
 from bot.domain import SourceInfo
 from bot.health import beat_forever, heartbeat_path
@@ -25,6 +27,9 @@ from bot.sources.schedule import PollSchedule
 from bot.store.database import SqlStore, open_store
 
 log = logging.getLogger(__name__)
+
+
+DRAIN_SECONDS = 10.0  # the longest a stop waits for the send in flight
 
 
 def utcnow() -> datetime:
@@ -51,6 +56,7 @@ class NewsBot:
     commands: Commands
     adapters: Mapping[str, ChatAdapter]
     schedule: PollSchedule
+    jobs: DeliveryJobs | None = None  # digests, housekeeping, the delivery tick
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, schedule: bool = True) -> None:
@@ -64,6 +70,8 @@ class NewsBot:
             name="heartbeat",
         )
         self._tasks = [delivery, heartbeat]
+        if self.jobs is not None:
+            self.jobs.start()
         if schedule:
             self.schedule.start(self.sources)
 
@@ -72,6 +80,9 @@ class NewsBot:
 
     async def stop(self) -> None:
         self.schedule.stop()
+        if self.jobs is not None:
+            self.jobs.stop()
+        await self._drain_delivery()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -80,6 +91,13 @@ class NewsBot:
             await adapter.stop()
         await self.http.aclose()
         await self.store.close()
+
+    async def _drain_delivery(self) -> None:
+        """SIGTERM: take no new alerts, let the send in flight finish and hand the rest of the
+        round back (their leases released), so a restart sends them at once."""
+        self.outbox.stop()
+        if self._tasks:
+            await asyncio.wait({self._tasks[0]}, timeout=DRAIN_SECONDS)
 
 
 async def build(
@@ -99,6 +117,15 @@ async def build(
     poller = Poller(
         fetcher=Fetcher(http), store=store, matcher=matcher, clock=clock, on_alerts=outbox.wake
     )
+    digests = Digests(store=store, sender=outbox.sender, clock=clock)
+    jobs = DeliveryJobs(
+        outbox=outbox,
+        digests=digests,
+        prune=store.prune,
+        clock=clock,
+        retention_days=config.delivery.retention_days,
+        poll_seconds=config.delivery.poll_seconds,
+    )
     return NewsBot(
         config=config,
         sources=sources,
@@ -109,6 +136,7 @@ async def build(
         commands=Commands(store=store, matcher=matcher, clock=clock),
         adapters=by_platform,
         schedule=PollSchedule(poller.poll),
+        jobs=jobs,
     )
 
 

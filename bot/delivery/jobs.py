@@ -1,0 +1,99 @@
+"""APScheduler 3.11 triggers delivery's periodic work: "deliver" (wake the outbox worker, which
+also wakes on every ingest), "digests" (send the due ones) and "housekeeping" (prune old rows).
+
+What is due lives in the database (alerts' not-before times, chats' digest times), never in the
+scheduler: the jobs are in memory and rebuilt at each start, and a missed tick is simply the
+next one. coalesce + max_instances=1: a late or slow run never piles up into a burst.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.delivery.digests import Digests
+from bot.delivery.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+DIGEST_CHECK_SECONDS = 60.0
+HOUSEKEEPING_SECONDS = 3600.0
+
+
+async def housekeep(
+    prune: Callable[..., Awaitable[tuple[int, int]]],
+    *,
+    now: datetime,
+    retention_days: float,
+) -> tuple[int, int]:
+    """Delete delivered (or given-up) alerts and the stories no pending alert needs, once older
+    than the retention. Pending alerts are never pruned, however old."""
+    alerts, stories = await prune(before=now - timedelta(days=retention_days))
+    if alerts or stories:
+        log.info("housekeeping: pruned %d alerts and %d stories", alerts, stories)
+    return alerts, stories
+
+
+class DeliveryJobs:
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        digests: Digests,
+        prune: Callable[..., Awaitable[tuple[int, int]]],
+        clock: Callable[[], datetime],
+        retention_days: float,
+        poll_seconds: float,
+    ) -> None:
+        self._outbox = outbox
+        self._digests = digests
+        self._prune = prune
+        self._clock = clock
+        self._retention_days = retention_days
+        self._poll_seconds = poll_seconds
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def housekeeping(self) -> None:
+        try:
+            await housekeep(self._prune, now=self._clock(), retention_days=self._retention_days)
+        except Exception:
+            log.exception("housekeeping failed; it runs again next time")
+
+    async def digests(self) -> None:
+        try:
+            await self._digests.send_due()
+        except Exception:
+            log.exception("digests: a run failed; they stay due")
+
+    def start(self) -> None:
+        """Must be called from inside the running event loop."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        now = datetime.now(UTC)
+        jobs: list[tuple[str, Callable[[], object], float]] = [
+            ("deliver", self._outbox.wake, self._poll_seconds),
+            ("digests", self.digests, DIGEST_CHECK_SECONDS),
+            ("housekeeping", self.housekeeping, HOUSEKEEPING_SECONDS),
+        ]
+        for name, fn, every in jobs:
+            scheduler.add_job(
+                fn,
+                IntervalTrigger(seconds=every, timezone=UTC),
+                id=name,
+                name=name,
+                next_run_time=now,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=max(1, int(every)),
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def stop(self) -> None:
+        self._digests.stopping = True
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
