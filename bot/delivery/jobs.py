@@ -63,6 +63,11 @@ class DeliveryJobs:
         except Exception:
             log.exception("housekeeping failed; it runs again next time")
 
+    async def deliver(self) -> None:
+        # A coroutine, so APScheduler runs it on the event loop (a plain function would run in
+        # a worker thread, and asyncio.Event is not thread-safe).
+        self._outbox.wake()
+
     async def digests(self) -> None:
         try:
             await self._digests.send_due()
@@ -74,7 +79,7 @@ class DeliveryJobs:
         scheduler = AsyncIOScheduler(timezone=UTC)
         now = datetime.now(UTC)
         jobs: list[tuple[str, Callable[[], object], float]] = [
-            ("deliver", self._outbox.wake, self._poll_seconds),
+            ("deliver", self.deliver, self._poll_seconds),
             ("digests", self.digests, DIGEST_CHECK_SECONDS),
             ("housekeeping", self.housekeeping, HOUSEKEEPING_SECONDS),
         ]
