@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (the path is set up before the project imports)
 """Delivery benchmark: N alerts to N chats through the real outbox, paced for Telegram, against a
 loopback fake platform that enforces 30 messages/s and answers 429 beyond it.
 
@@ -12,14 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
+import httpx
 from sqlalchemy import insert, select
 
 from bot.delivery.outbox import Outbox
@@ -28,7 +32,6 @@ from bot.domain import Article
 from bot.store.database import SqlStore, open_store
 from bot.store.ports import NewAlert
 from bot.store.tables import chats, subscriptions
-from tests.support.chatserver import ChatServer
 from tests.support.loopchat import LoopChat
 
 FEED = "https://bench.example/feed"
@@ -64,12 +67,32 @@ async def seed(store: SqlStore, count: int) -> None:
     assert result.alerts_queued == count
 
 
-async def run(count: int, database_url: str) -> None:
+def start_platform() -> subprocess.Popen[str]:
+    # The platform runs in a process of its own, as a real one does: its clock is not disturbed
+    # by the bot's work.
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.chatserver", "--per-second", "30"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def run(count: int, database_url: str, server: subprocess.Popen[str]) -> None:
     store = await open_store(database_url)
     await seed(store, count)
     print(f"seeded {count} alerts to {count} chats", flush=True)
-    with ChatServer(per_second=30) as server:
-        chat = LoopChat(server.url, platform="telegram")
+    assert server.stdout is not None
+    url = server.stdout.readline().strip()
+    server.stdout.close()
+    stats = httpx.AsyncClient(base_url=url)
+
+    async def received() -> dict[str, int]:
+        answer: dict[str, int] = (await stats.get("/stats")).json()
+        return answer
+
+    try:
+        chat = LoopChat(url, platform="telegram")
         outbox = Outbox(
             store=store,
             adapters={"telegram": chat},
@@ -80,18 +103,19 @@ async def run(count: int, database_url: str) -> None:
         mem_start = rss_mb()
         started = time.monotonic()
         ticks = 0
-        while len(server.received) < count:
+        while (now := await received())["received"] < count:
             await asyncio.sleep(0.1)
             ticks += 1
             if ticks % 300 == 0:
-                print(f"  {len(server.received)} sent, RSS {rss_mb():.1f} MB", flush=True)
+                print(f"  {now['received']} sent, RSS {rss_mb():.1f} MB", flush=True)
         elapsed = time.monotonic() - started
         mem_end = rss_mb()
         outbox.stop()
         await worker
         await chat.stop()
-        refused = server.refused
-        distinct = len(set(server.received))
+        refused, distinct = now["refused"], now["distinct"]
+    finally:
+        await stats.aclose()
     await store.close()
     rate = count / elapsed
     print(
@@ -108,7 +132,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
-        asyncio.run(run(args.alerts, url))
+        server = start_platform()
+        try:
+            asyncio.run(run(args.alerts, url, server))
+        finally:
+            server.terminate()
+            server.wait()
 
 
 if __name__ == "__main__":

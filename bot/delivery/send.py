@@ -110,11 +110,14 @@ class Sender:
         ready = self.pacer.sent(chat, adapter.rate_class(chat))
         ids = [a.id for a in alerts]
         try:
-            if len(alerts) == 1 and heading is None:
-                ref = await adapter.send_alert(chat, alert_message(alerts[0]))
-            else:
-                messages = [alert_message(a) for a in alerts]
-                ref = await adapter.send_digest(chat, heading or "", messages)
+            try:
+                if len(alerts) == 1 and heading is None:
+                    ref = await adapter.send_alert(chat, alert_message(alerts[0]))
+                else:
+                    messages = [alert_message(a) for a in alerts]
+                    ref = await adapter.send_digest(chat, heading or "", messages)
+            finally:
+                self.pacer.answered(chat.platform)
         except RateLimited as e:
             # Only this chat waits, and the wait is stored so that a restart honours it too.
             log.warning("chat %s: rate limited, holding it for %gs", chat, e.retry_after)
@@ -141,11 +144,13 @@ class Sender:
             await self._failed(chat, alerts, f"{type(e).__name__}: {e}", retryable=True)
             return "retry"
         now = self.clock()
-        # The chat's next allowed time is stored with the outcome: no claim before then.
+        # The chat's next allowed time is stored with the outcome: no claim before then, and
+        # the chats served least recently come first in the next claim (round-robin).
+        pace = ready or now
         if len(ids) == 1:
-            await self.store.mark_sent(ids[0], at=now, message_ref=ref, pace_until=ready)
+            await self.store.mark_sent(ids[0], at=now, message_ref=ref, pace_until=pace)
         else:
-            await self.store.mark_sent_many(ids, at=now, message_ref=ref, pace_until=ready)
+            await self.store.mark_sent_many(ids, at=now, message_ref=ref, pace_until=pace)
         log.info("chat %s: sent alert(s) %s as message %s", chat, ids, ref)
         return "sent"
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ChatAddress, PendingAlert
@@ -57,6 +57,18 @@ def _due(now: datetime) -> ColumnElement[bool]:
     return and_(_chat_due(now), _alert_due(now))
 
 
+def _claim_query(which: ColumnElement[bool], now: datetime) -> Select[Any]:
+    return (
+        select(*_CLAIM_COLUMNS)
+        .select_from(_CLAIM_FROM)
+        .where(which, _due(now))
+        .order_by(alerts.c.created_at, alerts.c.id)
+        # PostgreSQL: concurrent workers skip each other's rows instead of waiting or doubling
+        # up. SQLite renders no FOR UPDATE; its BEGIN IMMEDIATE already makes the claim exclusive.
+        .with_for_update(of=alerts, skip_locked=True)
+    )
+
+
 async def claim_alerts(
     connection: AsyncConnection,
     limit: int,
@@ -70,13 +82,11 @@ async def claim_alerts(
 
     Chats in digest mode or on hold (their own /pause) are skipped: the digest job and /resume
     release those."""
-    # First the chats whose oldest due alert is oldest, then each chat's due alerts: a chat's
-    # backlog is claimed together, so a burst can be seen (and folded) as one.
-    oldest = (
-        select(func.min(alerts.c.id))
-        .where(alerts.c.chat_id == chats.c.id, _alert_due(now))
-        .scalar_subquery()
-    )
+    # First the chats served least recently (`pace_until` is set at each send; never served
+    # comes first), then each chat's due alerts, oldest first: round-robin over the chats, and a
+    # chat's backlog claimed together, so a burst can be seen (and folded) as one. Ordering by a
+    # column (not by each chat's oldest alert) lets the database stop after `limit` chats.
+    has_due = exists().where(alerts.c.chat_id == chats.c.id, _alert_due(now))
     waiting = (
         select(func.count())
         .where(alerts.c.chat_id == chats.c.id, _alert_due(now))
@@ -84,28 +94,28 @@ async def claim_alerts(
     )
     first = (
         select(chats.c.id, waiting)
-        .where(_chat_due(now), oldest.is_not(None))
-        .order_by(oldest)
+        .where(_chat_due(now), has_due)
+        .order_by(chats.c.pace_until.asc().nulls_first(), chats.c.id)
         .limit(limit)
         # Concurrent claimers take different chats instead of all queueing on the same ones.
         .with_for_update(of=chats, skip_locked=True)
     )
+    chosen = (await connection.execute(first)).all()
+    # A chat gets one message per round unless its backlog is a burst (more than `burst`
+    # waiting), which goes out folded: claiming more would only hand most of it back.
+    single = [chat_id for chat_id, count in chosen if burst is not None and count <= burst]
+    bursts = [chat_id for chat_id, count in chosen if burst is None or count > burst]
     rows: list[Any] = []
-    for chat_id, count in (await connection.execute(first)).all():
-        # A chat gets one message per round unless its backlog is a burst (more than `burst`
-        # waiting), which goes out folded: claiming more would only hand most of it back.
-        take = (per_chat or limit) if burst is None or count > burst else 1
-        query = (
-            select(*_CLAIM_COLUMNS)
-            .select_from(_CLAIM_FROM)
-            .where(alerts.c.chat_id == chat_id, _due(now))
-            .order_by(alerts.c.created_at, alerts.c.id)
-            .limit(take)
-            # PostgreSQL: concurrent workers skip each other's rows instead of waiting or
-            # doubling up. SQLite renders no FOR UPDATE; its BEGIN IMMEDIATE already makes this
-            # claim exclusive.
-            .with_for_update(of=alerts, skip_locked=True)
+    if single:
+        # The oldest due alert of each of these chats, in one query.
+        oldest = (
+            select(func.min(alerts.c.id))
+            .where(alerts.c.chat_id.in_(single), _alert_due(now))
+            .group_by(alerts.c.chat_id)
         )
+        rows.extend((await connection.execute(_claim_query(alerts.c.id.in_(oldest), now))).all())
+    for chat_id in bursts:
+        query = _claim_query(alerts.c.chat_id == chat_id, now).limit(per_chat or limit)
         rows.extend((await connection.execute(query)).all())
     return await _lease(connection, rows, now, lease_seconds)
 

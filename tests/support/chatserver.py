@@ -5,6 +5,9 @@ Like the real platforms it can enforce a total rate (`per_second`): a message be
 429 with `retry_after`, and is counted in `refused`. `delay` makes every send take that long (a
 slow platform, so a test can stop or kill the bot mid-send). It runs in a thread, so it serves
 any process or event loop, and a test can kill the bot while the server keeps its record.
+
+`python -m tests.support.chatserver --per-second 30` runs one in a process of its own (as a real
+platform is): it prints its URL, and `GET /stats` answers the counts.
 """
 
 from __future__ import annotations
@@ -65,6 +68,20 @@ class ChatServer:
 
 def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with server._lock:
+                stats = {
+                    "received": len(server.received),
+                    "distinct": len(set(server.received)),
+                    "refused": server.refused,
+                }
+            data = json.dumps(stats).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             status, answer = server.accept(str(body["chat"]), str(body["text"]))
@@ -79,3 +96,18 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="a fake chat platform on 127.0.0.1")
+    parser.add_argument("--per-second", type=int, default=None)
+    args = parser.parse_args()
+    with ChatServer(per_second=args.per_second) as server:
+        print(server.url, flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
