@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.domain import Article, ChatAddress, PendingAlert, SourceInfo, Subscription
+from bot.domain import (
+    Article,
+    ChatAddress,
+    ChatSettings,
+    PendingAlert,
+    SourceInfo,
+    Subscription,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +146,48 @@ class Store(Protocol):
 
     async def retry_later(self, alert_id: int, *, not_before: datetime, error: str) -> None: ...
     async def mark_failed(self, alert_id: int, *, error: str) -> None: ...
+    async def mark_sent_many(
+        self,
+        alert_ids: Sequence[int],
+        *,
+        at: datetime,
+        message_ref: str | None,
+        pace_until: datetime | None = None,
+    ) -> None:
+        """These alerts went out together in one message (a folded burst or a digest)."""
+        ...
+
+    async def defer_alerts(self, alert_ids: Sequence[int], *, not_before: datetime | None) -> None:
+        """Hand claimed alerts back untried (pacing, quiet hours, shutdown): the claim does not
+        count as an attempt."""
+        ...
+
+    async def record_uncertain(self, alert_id: int, *, not_before: datetime, error: str) -> int:
+        """A send timed out after leaving; returns how many such sends this alert has had."""
+        ...
+
+    async def claim_chat_alerts(
+        self, chat: ChatAddress, limit: int, *, now: datetime, lease_seconds: float
+    ) -> list[PendingAlert]:
+        """A digest's load: the chat's pending, unleased alerts, whatever their not-before."""
+        ...
+
+    async def prune(self, *, before: datetime) -> tuple[int, int]:
+        """Delete settled alerts and unneeded stories older than `before`: (alerts, stories)."""
+        ...
+
+    # --- delivery settings (bot/commands/settings.py, bot/delivery/digests.py) ---
+    async def chat_settings(self, chat: ChatAddress, *, now: datetime) -> ChatSettings: ...
+    async def set_timezone(self, chat: ChatAddress, zone: str) -> None: ...
+    async def set_quiet(self, chat: ChatAddress, quiet: tuple[int, int] | None) -> None: ...
+    async def set_digest(
+        self, chat: ChatAddress, mode: str | None, *, at: int | None, due: datetime | None
+    ) -> None: ...
+    async def set_on_hold(self, chat: ChatAddress, on: bool) -> None:
+        """The chat's own /pause: its alerts keep queuing and wait (unlike set_chat_paused)."""
+        ...
+
+    async def due_digests(self, *, now: datetime) -> list[tuple[ChatAddress, ChatSettings]]: ...
+    async def advance_digest(self, chat: ChatAddress, *, was: datetime, due: datetime) -> None:
+        """Set the next digest time, unless someone moved it since `was` was read."""
+        ...
