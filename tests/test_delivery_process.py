@@ -106,7 +106,8 @@ async def test_kill_9_at_random_moments_loses_nothing(database_url: str, tmp_pat
     await seed(database_url, chats=100, stories=10)
     kills = 0
     rng = random.Random(7)
-    with ChatServer() as server:
+    # At most 100 sends/s, so five kills within 7.5 s always land before the end.
+    with ChatServer(delay=0.01) as server:
         for _ in range(5):
             bot = start_bot(database_url, server.url, tmp_path)
             await asyncio.sleep(rng.uniform(0.2, 1.5))
