@@ -15,7 +15,7 @@ from bot.domain import Article, ChatAddress
 from bot.match.phrase import PhraseMatcher
 from bot.store.database import SqlStore
 from bot.store.ports import NewAlert
-from tests.test_pacing import Clock, FakeTelegram
+from tests.support.pacedchat import Clock, FakeTelegram
 
 KYIV = "Europe/Kyiv"
 CHAT = ChatAddress("fake", "kyiv")

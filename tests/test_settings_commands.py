@@ -8,13 +8,16 @@ import pytest
 
 from bot.commands.core import ADMINS_ONLY, Commands, Incoming
 from bot.commands.settings import parse_duration
-from bot.domain import ChatAddress
+from bot.delivery.outbox import Outbox
+from bot.domain import Article, ChatAddress
 from bot.match.phrase import PhraseMatcher
 from bot.store.database import SqlStore
-from tests.test_pacing import Clock
+from bot.store.ports import NewAlert
+from tests.support.pacedchat import Clock, FakeTelegram
 
 CHAT = ChatAddress("slack", "C1")
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+FEED = "https://ex.example/feed"
 
 
 @pytest.fixture
@@ -123,10 +126,7 @@ def test_durations() -> None:
 async def test_pause_holds_alerts_and_resume_releases_them(
     commands: Commands, store: SqlStore, clock: Clock
 ) -> None:
-    from bot.delivery.outbox import Outbox
-    from bot.domain import Article
-    from bot.store.ports import NewAlert
-    from tests.test_schedule_local import FEED, Recorder
+    from tests.test_schedule_local import FEED
 
     await say(commands, "/subscribe Sumy Oblast")
     [sub] = await store.subscriptions(CHAT)
@@ -136,7 +136,7 @@ async def test_pause_holds_alerts_and_resume_releases_them(
     await store.ingest(
         FEED, [story], lambda a: [NewAlert(sub.id)], etag=None, last_modified=None, at=NOW
     )
-    chat = Recorder(clock)
+    chat = FakeTelegram(clock)
     chat.platform = "slack"
     box = Outbox(store=store, adapters={"slack": chat}, clock=clock, sleep=clock.sleep)
     clock.advance(86400)
