@@ -124,7 +124,6 @@ async def build(
         prune=store.prune,
         clock=clock,
         retention_days=config.delivery.retention_days,
-        poll_seconds=config.delivery.poll_seconds,
     )
     return NewsBot(
         config=config,

@@ -1,5 +1,7 @@
-"""APScheduler 3.11 triggers delivery's periodic work: "deliver" (wake the outbox worker, which
-also wakes on every ingest), "digests" (send the due ones) and "housekeeping" (prune old rows).
+"""APScheduler 3.11 triggers delivery's periodic work: "deliver" (wake the outbox worker; it also
+wakes on every ingest and looks every `poll_seconds` on its own, so this tick is a slow safety
+net that adds no database load), "digests" (send the due ones) and "housekeeping" (prune old
+rows).
 
 What is due lives in the database (alerts' not-before times, chats' digest times), never in the
 scheduler: the jobs are in memory and rebuilt at each start, and a missed tick is simply the
@@ -20,6 +22,7 @@ from bot.delivery.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
+DELIVER_TICK_SECONDS = 30.0
 DIGEST_CHECK_SECONDS = 60.0
 HOUSEKEEPING_SECONDS = 3600.0
 
@@ -47,14 +50,12 @@ class DeliveryJobs:
         prune: Callable[..., Awaitable[tuple[int, int]]],
         clock: Callable[[], datetime],
         retention_days: float,
-        poll_seconds: float,
     ) -> None:
         self._outbox = outbox
         self._digests = digests
         self._prune = prune
         self._clock = clock
         self._retention_days = retention_days
-        self._poll_seconds = poll_seconds
         self._scheduler: AsyncIOScheduler | None = None
 
     async def housekeeping(self) -> None:
@@ -79,7 +80,7 @@ class DeliveryJobs:
         scheduler = AsyncIOScheduler(timezone=UTC)
         now = datetime.now(UTC)
         jobs: list[tuple[str, Callable[[], object], float]] = [
-            ("deliver", self.deliver, self._poll_seconds),
+            ("deliver", self.deliver, DELIVER_TICK_SECONDS),
             ("digests", self.digests, DIGEST_CHECK_SECONDS),
             ("housekeeping", self.housekeeping, HOUSEKEEPING_SECONDS),
         ]
