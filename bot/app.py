@@ -14,7 +14,9 @@ import httpx
 from bot.adapters.base import ChatAdapter
 from bot.commands.core import Commands
 from bot.config import Config, SourceConfig
+from bot.delivery.digests import Digests
 from bot.delivery.edits import AlertEditor
+from bot.delivery.jobs import DeliveryJobs
 from bot.delivery.notices import Notices
 from bot.delivery.outbox import Outbox
 from bot.domain import SourceInfo
@@ -34,6 +36,9 @@ from bot.sources.trust import untrusted_fetch
 from bot.store.database import SqlStore, open_store
 
 log = logging.getLogger(__name__)
+
+
+DRAIN_SECONDS = 10.0  # the longest a stop waits for the send in flight
 
 
 def utcnow() -> datetime:
@@ -78,6 +83,7 @@ class NewsBot:
     notices: Notices
     editor: AlertEditor
     recent: RecentStories
+    jobs: DeliveryJobs | None = None  # digests, housekeeping, the delivery tick
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, schedule: bool = True) -> None:
@@ -93,7 +99,9 @@ class NewsBot:
         )
         notices = asyncio.create_task(self.notices.run(), name="notices")
         edits = asyncio.create_task(self.editor.run(), name="edits")
-        self._tasks = [delivery, heartbeat, notices, edits]
+        self._tasks = [delivery, heartbeat, notices, edits]  # delivery first: see _drain_delivery
+        if self.jobs is not None:
+            self.jobs.start()
         if schedule:
             self.schedule.start()
 
@@ -107,6 +115,9 @@ class NewsBot:
 
     async def stop(self) -> None:
         self.schedule.stop()
+        if self.jobs is not None:
+            await self.jobs.stop()
+        await self._drain_delivery()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -116,6 +127,13 @@ class NewsBot:
         await self.http.aclose()
         await self.guarded_http.aclose()
         await self.store.close()
+
+    async def _drain_delivery(self) -> None:
+        """SIGTERM: take no new alerts, let the send in flight finish and hand the rest of the
+        round back (their leases released), so a restart sends them at once."""
+        self.outbox.stop()
+        if self._tasks:
+            await asyncio.wait({self._tasks[0]}, timeout=DRAIN_SECONDS)
 
 
 async def build(
@@ -174,6 +192,14 @@ async def build(
         on_notices=notices.wake,
         gate=gate,
     )
+    digests = Digests(store=store, sender=outbox.sender, clock=clock)
+    jobs = DeliveryJobs(
+        outbox=outbox,
+        digests=digests,
+        prune=store.prune,
+        clock=clock,
+        retention_days=config.delivery.retention_days,
+    )
     return NewsBot(
         config=config,
         sources=sources,
@@ -197,6 +223,7 @@ async def build(
         notices=notices,
         editor=editor,
         recent=recent,
+        jobs=jobs,
     )
 
 

@@ -22,7 +22,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from bot.commands.limits import ChatLimits
-from bot.delivery.policy import DeliveryPolicy
+from bot.delivery.policy import DeliveryPolicy, PlatformRates, default_rates
+from bot.domain import Rate
 from bot.errors import ConfigError
 from bot.ingest.limits import FetchLimits
 from bot.sources.policy import PollingPolicy
@@ -77,11 +78,17 @@ _SOURCE_KEYS = ("url", "name", "interval", "full_text")
 _DELIVERY_KEYS = (
     "batch",
     "lease_seconds",
-    "max_attempts",
     "retry_base_seconds",
     "retry_max_seconds",
     "poll_seconds",
+    "burst",
+    "burst_max",
+    "uncertain_retries",
+    "retention_days",
+    "rates",
 )
+_RATE_KEYS = ("private", "group", "total")
+_RATE_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0}
 
 
 def default_database_url(data_dir: Path) -> str:
@@ -424,10 +431,17 @@ def _delivery(value: object) -> DeliveryPolicy:
     return DeliveryPolicy(
         batch=count("batch", defaults.batch),
         lease_seconds=seconds("lease_seconds", defaults.lease_seconds),
-        max_attempts=count("max_attempts", defaults.max_attempts),
         retry_base_seconds=seconds("retry_base_seconds", defaults.retry_base_seconds),
         retry_max_seconds=seconds("retry_max_seconds", defaults.retry_max_seconds),
         poll_seconds=seconds("poll_seconds", defaults.poll_seconds),
+        burst=count("burst", defaults.burst),
+        burst_max=count("burst_max", defaults.burst_max),
+        uncertain_retries=_whole(
+            table.get("uncertain_retries", defaults.uncertain_retries),
+            "delivery.uncertain_retries",
+        ),
+        retention_days=seconds("retention_days", defaults.retention_days),
+        rates=_rates(table.get("rates", {})),
     )
 
 
@@ -601,3 +615,39 @@ def _webhook_secret(telegram: TelegramConfig, env: Mapping[str, str]) -> str | N
         # Without it anyone who finds the URL could post fake updates to the bot.
         raise ConfigError(name, "is required when telegram.webhook_url is set (webhook mode)")
     return secret
+
+
+def _whole(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(where, f"must be a whole number, 0 or more, got {value!r}")
+    return value
+
+
+def _rates(value: object) -> dict[str, PlatformRates]:
+    """`[delivery.rates.telegram]` with `private`, `group`, `total` = "1/s", "20/min",
+    "unlimited"; what a table leaves out keeps its default."""
+    rates = default_rates()
+    for platform, item in _table(value, "delivery.rates").items():
+        where = f"delivery.rates.{platform}"
+        table = _table(item, where)
+        _check_keys(table, _RATE_KEYS, where)
+        base = rates.get(platform, PlatformRates())
+        parsed = {key: _rate(table[key], f"{where}.{key}") for key in table}
+        rates[platform] = PlatformRates(
+            private=parsed.get("private", base.private),
+            group=parsed.get("group", base.group),
+            total=parsed.get("total", base.total),
+        )
+    return rates
+
+
+def _rate(value: object, where: str) -> Rate | None:
+    text = _string(value, where).lower().replace(" ", "")
+    if text == "unlimited":
+        return None
+    count, _, unit = text.partition("/")
+    if not count.isdigit() or int(count) < 1 or unit not in _RATE_UNITS:
+        raise ConfigError(
+            where, f'must look like "1/s", "20/min", "100/h" or "unlimited", got {value!r}'
+        )
+    return Rate(int(count), _RATE_UNITS[unit])

@@ -128,6 +128,8 @@ class PendingAlert:
     subscription_id: int | None = None  # None once the subscription is gone: no buttons then
     link_preview: bool = False  # the chat's setting
     also: tuple[str, ...] = ()  # other outlets that carried the same story, as of the claim
+    timezone: str = "UTC"  # the chat's zone, for its quiet hours
+    quiet: tuple[int, int] | None = None  # quiet hours as local minutes (start, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,27 @@ class PendingEdit:
     also_shown: tuple[str, ...]  # what the sent message names
     attempts: int = 1  # of this edit, counting the current one
     version: int = 1  # of the request; a newer one keeps the edit queued after this is applied
+
+
+@dataclass(frozen=True, slots=True)
+class MutedTopic:
+    topic: str
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """How and when a chat wants its alerts (the `/settings` answer)."""
+
+    timezone: str = "UTC"  # an IANA zone name
+    quiet: tuple[int, int] | None = None  # minutes after local midnight: (start, end)
+    digest: str | None = None  # None: one message per alert; "hourly" or "daily"
+    digest_at: int | None = None  # for "daily": minutes after local midnight
+    digest_due: datetime | None = None  # when the next digest goes out (UTC)
+    on_hold: bool = False  # the chat's own /pause: alerts wait for /resume
+    paused: bool = False  # the chat is gone (blocked, removed): nothing is queued
+    link_preview: bool = False
+    muted: tuple[MutedTopic, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

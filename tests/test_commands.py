@@ -52,6 +52,13 @@ async def test_help_is_generated_from_every_command(commands: Commands) -> None:
         "addsource",
         "removesource",
         "previews",
+        "settings",
+        "timezone",
+        "digest",
+        "quiet",
+        "mute",
+        "pause",
+        "resume",
     }
 
 

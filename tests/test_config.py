@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, SourceConfig, load_config
-from bot.delivery.policy import DeliveryPolicy
+from bot.delivery.policy import DeliveryPolicy, PlatformRates, default_rates
+from bot.domain import Rate
 from bot.errors import ConfigError
 from bot.ingest.limits import FetchLimits
 
@@ -77,9 +78,15 @@ log_level = "debug"
 [delivery]
 batch = 5
 lease_seconds = 30
-max_attempts = 3
 retry_base_seconds = 0.5
 poll_seconds = 2
+burst = 3
+retention_days = 7
+[delivery.rates.telegram]
+group = "10/min"
+total = "unlimited"
+[delivery.rates.matrix]
+private = "2/s"
 [[sources]]
 url = "https://example.com/feed.xml"
 [[sources]]
@@ -91,7 +98,12 @@ interval = 0.25
     config = load_config(path, {})
     assert config.database_url == "postgresql+asyncpg://newsbot@db:5432/news"
     assert config.log_level == "DEBUG"
-    assert config.delivery == DeliveryPolicy(5, 30.0, 3, 0.5, poll_seconds=2.0)
+    rates = dict(default_rates())
+    rates["telegram"] = PlatformRates(Rate(1, 1.0), Rate(10, 60.0), None)
+    rates["matrix"] = PlatformRates(private=Rate(2, 1.0))
+    assert config.delivery == DeliveryPolicy(
+        5, 30.0, 0.5, poll_seconds=2.0, burst=3, retention_days=7.0, rates=rates
+    )
     assert config.sources == (
         SourceConfig("https://example.com/feed.xml", "example.com", 300.0),
         SourceConfig("http://news.example.org/rss", "Example News", 0.25),
@@ -213,7 +225,11 @@ def test_database_password_in_the_file_is_rejected(tmp_path: Path) -> None:
         ('database_url = "sqlite+pysqlite:///x.db"', "database_url"),
         ('delivery = "fast"', "delivery"),
         ("[delivery]\nbatch = 2.5", "delivery.batch"),
-        ("[delivery]\nmax_attempts = 0", "delivery.max_attempts"),
+        ("[delivery]\nburst = 0", "delivery.burst"),
+        ("[delivery]\nuncertain_retries = -1", "delivery.uncertain_retries"),
+        ('[delivery.rates.telegram]\nprivate = "fast"', "delivery.rates.telegram.private"),
+        ('[delivery.rates.telegram]\nprivate = "0/s"', "delivery.rates.telegram.private"),
+        ('[delivery.rates.slack]\nchannel = "1/s"', "delivery.rates.slack.channel"),
         ("[delivery]\nlease_seconds = true", "delivery.lease_seconds"),
         ("[delivery]\npoll_seconds = -1", "delivery.poll_seconds"),
         ('sources = "https://a.example/"', "sources"),

@@ -26,7 +26,9 @@ async def test_demo_feed_alerts_arrive_in_the_terminal(tmp_path: Path) -> None:
     config = Config(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'newsbot.sqlite3'}",
         data_dir=tmp_path,
-        delivery=DeliveryPolicy(poll_seconds=0.05),
+        # burst=100: six alerts arrive as six messages even if they queue up faster than they
+        # go out (more than `burst` waiting would be folded into one list, by design).
+        delivery=DeliveryPolicy(poll_seconds=0.05, burst=100),
     )
     clock = FakeClock()
     chat = TypedChat()

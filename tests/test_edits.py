@@ -22,7 +22,7 @@ from bot.store.tables import alert_edits, alerts, articles, story_sources
 CHAT = ChatAddress("fake", "c1")
 T0 = datetime(2024, 4, 17, 12, 0, tzinfo=UTC)
 A_FEED, B_FEED, C_FEED = (f"https://{x}.example/feed" for x in "abc")
-POLICY = DeliveryPolicy(max_attempts=3, retry_base_seconds=10)
+POLICY = DeliveryPolicy(retry_base_seconds=10)
 
 
 class Clock:
@@ -175,7 +175,7 @@ async def test_edit_failures_are_retried_held_or_dropped(store: SqlStore) -> Non
     chat.failures = [DeliveryError("flaky", retryable=True)]
     assert await editor.apply_due() == 1 and chat.edits == []
     clock.now += timedelta(seconds=21)  # backoff: 10 s × 2^(attempt 2 − 1)
-    assert await editor.apply_due() == 1  # the third attempt (of 3) succeeds
+    assert await editor.apply_due() == 1  # the third attempt succeeds
     assert [m.also for _, m in chat.edits] == [("B",)]
 
     await ingest(store, C_FEED, [report(C_FEED, 1)], sub)

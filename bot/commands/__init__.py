@@ -6,4 +6,5 @@ commands of one area with `@command`. Importing the package loads them all.
 
 from bot.commands import chat_settings as chat_settings
 from bot.commands import core as core
+from bot.commands import settings as settings
 from bot.commands import sources as sources

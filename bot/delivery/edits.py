@@ -25,6 +25,10 @@ from bot.errors import ChatGone, ChatMoved, DeliveryError, RateLimited
 
 log = logging.getLogger(__name__)
 
+# An edit only adds "Also: …" to an alert already delivered: unlike the alert itself, it may be
+# given up after this many failed tries.
+MAX_EDIT_ATTEMPTS = 10
+
 
 class EditStore(Protocol):
     async def claim_edits(
@@ -116,7 +120,7 @@ class AlertEditor:
 
     async def _failed(self, edit: PendingEdit, reason: str, *, retryable: bool) -> None:
         attempts = edit.attempts
-        if retryable and attempts < self._policy.max_attempts:
+        if retryable and attempts < MAX_EDIT_ATTEMPTS:
             delay = min(
                 self._policy.retry_base_seconds * 2 ** (attempts - 1),
                 self._policy.retry_max_seconds,

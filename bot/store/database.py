@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain import (
     Article,
     ChatAddress,
+    ChatSettings,
     DueSource,
     NextPoll,
     Notice,
@@ -22,7 +23,7 @@ from bot.domain import (
     SourceInfo,
     Subscription,
 )
-from bot.store import chats, feeds, notices, outbox, sourcing, stories
+from bot.store import chats, feeds, notices, outbox, settings, sourcing, stories
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade_to_head
 from bot.store.ports import AlertPlanner, IngestResult, SourceState, Store
@@ -206,16 +207,36 @@ class SqlStore:
 
     # --- the alert outbox ---
     async def claim_alerts(
-        self, limit: int, *, now: datetime, lease_seconds: float
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        per_chat: int | None = None,
+        burst: int | None = None,
     ) -> list[PendingAlert]:
         async with self._engine.begin() as connection:
             return await outbox.claim_alerts(
-                connection, limit, now=now, lease_seconds=lease_seconds
+                connection,
+                limit,
+                now=now,
+                lease_seconds=lease_seconds,
+                per_chat=per_chat,
+                burst=burst,
             )
 
-    async def mark_sent(self, alert_id: int, *, at: datetime, message_ref: str | None) -> None:
+    async def mark_sent(
+        self,
+        alert_id: int,
+        *,
+        at: datetime,
+        message_ref: str | None,
+        pace_until: datetime | None = None,
+    ) -> None:
         async with self._engine.begin() as connection:
-            await outbox.mark_sent(connection, alert_id, at=at, message_ref=message_ref)
+            await outbox.mark_sent_many(
+                connection, [alert_id], at=at, message_ref=message_ref, pace_until=pace_until
+            )
 
     async def retry_later(self, alert_id: int, *, not_before: datetime, error: str) -> None:
         async with self._engine.begin() as connection:
@@ -252,6 +273,73 @@ class SqlStore:
         """The names of the sources that carried the story of this article, first one first."""
         async with self._engine.begin() as connection:
             return await stories.story_source_names(connection, article_key)
+
+    async def claim_chat_alerts(
+        self, chat: ChatAddress, limit: int, *, now: datetime, lease_seconds: float
+    ) -> list[PendingAlert]:
+        async with self._engine.begin() as connection:
+            return await outbox.claim_chat_alerts(
+                connection, chat, limit, now=now, lease_seconds=lease_seconds
+            )
+
+    async def mark_sent_many(
+        self,
+        alert_ids: Sequence[int],
+        *,
+        at: datetime,
+        message_ref: str | None,
+        pace_until: datetime | None = None,
+    ) -> None:
+        async with self._engine.begin() as connection:
+            await outbox.mark_sent_many(
+                connection, alert_ids, at=at, message_ref=message_ref, pace_until=pace_until
+            )
+
+    async def defer_alerts(self, alert_ids: Sequence[int], *, not_before: datetime | None) -> None:
+        async with self._engine.begin() as connection:
+            await outbox.defer_alerts(connection, alert_ids, not_before=not_before)
+
+    async def record_uncertain(self, alert_id: int, *, not_before: datetime, error: str) -> int:
+        async with self._engine.begin() as connection:
+            return await outbox.record_uncertain(
+                connection, alert_id, not_before=not_before, error=error
+            )
+
+    async def prune(self, *, before: datetime) -> tuple[int, int]:
+        async with self._engine.begin() as connection:
+            return await outbox.prune(connection, before=before)
+
+    # --- delivery settings ---
+    async def chat_settings(self, chat: ChatAddress, *, now: datetime) -> ChatSettings:
+        async with self._engine.begin() as connection:
+            return await settings.chat_settings(connection, chat, now=now)
+
+    async def set_timezone(self, chat: ChatAddress, zone: str) -> None:
+        async with self._engine.begin() as connection:
+            await settings.update_chat(connection, chat, timezone=zone)
+
+    async def set_quiet(self, chat: ChatAddress, quiet: tuple[int, int] | None) -> None:
+        start, end = quiet if quiet else (None, None)
+        async with self._engine.begin() as connection:
+            await settings.update_chat(connection, chat, quiet_start=start, quiet_end=end)
+
+    async def set_digest(
+        self, chat: ChatAddress, mode: str | None, *, at: int | None, due: datetime | None
+    ) -> None:
+        async with self._engine.begin() as connection:
+            await settings.update_chat(connection, chat, digest=mode, digest_at=at, digest_due=due)
+
+    async def set_on_hold(self, chat: ChatAddress, on: bool) -> None:
+        async with self._engine.begin() as connection:
+            await settings.update_chat(connection, chat, on_hold=on)
+
+    async def due_digests(self, *, now: datetime) -> list[tuple[ChatAddress, ChatSettings]]:
+        async with self._engine.begin() as connection:
+            return await settings.due_digests(connection, now=now)
+
+    async def advance_digest(self, chat: ChatAddress, *, was: datetime, due: datetime) -> None:
+        async with self._engine.begin() as connection:
+            await settings.advance_digest(connection, chat, was=was, due=due)
 
 
 def _conforms_to_the_port(store: SqlStore) -> Store:

@@ -14,6 +14,7 @@ from typing import Protocol
 from bot.domain import (
     Article,
     ChatAddress,
+    ChatSettings,
     DueSource,
     NextPoll,
     Notice,
@@ -167,13 +168,78 @@ class Store(Protocol):
 
     # --- the alert outbox ---
     async def claim_alerts(
-        self, limit: int, *, now: datetime, lease_seconds: float
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        per_chat: int | None = None,
+        burst: int | None = None,
     ) -> list[PendingAlert]:
         """Pending alerts whose not-before time has come and whose lease (if any) has expired,
-        oldest first, for chats that are not paused; leases them until now+lease_seconds and
-        counts the attempt. A crash mid-send lets the lease expire and the alert is sent again."""
+        for up to `limit` chats (those waiting longest first) that are not paused, on hold or
+        in digest mode, up to `per_chat` (default `limit`) each, oldest first (only one for a
+        chat with no more than `burst` waiting, if given: it gets one message per round); leases
+        them until now+lease_seconds and counts the attempt. A crash mid-send lets the lease
+        expire and the alert is sent again. Concurrent claimers (other processes too) never
+        share an alert."""
         ...
 
-    async def mark_sent(self, alert_id: int, *, at: datetime, message_ref: str | None) -> None: ...
+    async def mark_sent(
+        self,
+        alert_id: int,
+        *,
+        at: datetime,
+        message_ref: str | None,
+        pace_until: datetime | None = None,
+    ) -> None:
+        """Delivered. `pace_until`: the chat's next message may not go before then."""
+        ...
+
     async def retry_later(self, alert_id: int, *, not_before: datetime, error: str) -> None: ...
     async def mark_failed(self, alert_id: int, *, error: str) -> None: ...
+    async def mark_sent_many(
+        self,
+        alert_ids: Sequence[int],
+        *,
+        at: datetime,
+        message_ref: str | None,
+        pace_until: datetime | None = None,
+    ) -> None:
+        """These alerts went out together in one message (a folded burst or a digest)."""
+        ...
+
+    async def defer_alerts(self, alert_ids: Sequence[int], *, not_before: datetime | None) -> None:
+        """Hand claimed alerts back untried (pacing, quiet hours, shutdown): the claim does not
+        count as an attempt."""
+        ...
+
+    async def record_uncertain(self, alert_id: int, *, not_before: datetime, error: str) -> int:
+        """A send timed out after leaving; returns how many such sends this alert has had."""
+        ...
+
+    async def claim_chat_alerts(
+        self, chat: ChatAddress, limit: int, *, now: datetime, lease_seconds: float
+    ) -> list[PendingAlert]:
+        """A digest's load: the chat's pending, unleased alerts, whatever their not-before."""
+        ...
+
+    async def prune(self, *, before: datetime) -> tuple[int, int]:
+        """Delete settled alerts and unneeded stories older than `before`: (alerts, stories)."""
+        ...
+
+    # --- delivery settings (bot/commands/settings.py, bot/delivery/digests.py) ---
+    async def chat_settings(self, chat: ChatAddress, *, now: datetime) -> ChatSettings: ...
+    async def set_timezone(self, chat: ChatAddress, zone: str) -> None: ...
+    async def set_quiet(self, chat: ChatAddress, quiet: tuple[int, int] | None) -> None: ...
+    async def set_digest(
+        self, chat: ChatAddress, mode: str | None, *, at: int | None, due: datetime | None
+    ) -> None: ...
+    async def set_on_hold(self, chat: ChatAddress, on: bool) -> None:
+        """The chat's own /pause: its alerts keep queuing and wait (unlike set_chat_paused)."""
+        ...
+
+    async def due_digests(self, *, now: datetime) -> list[tuple[ChatAddress, ChatSettings]]: ...
+    async def advance_digest(self, chat: ChatAddress, *, was: datetime, due: datetime) -> None:
+        """Set the next digest time, unless someone moved it since `was` was read."""
+        ...

@@ -135,6 +135,22 @@ chats = Table(
     # The platform asked us to wait (429): nothing is sent to this chat before then.
     Column("hold_until", UtcDateTime),
     Column("link_preview", Boolean, nullable=False, server_default=false()),
+    # Delivery settings (see bot/commands/settings.py). NULL timezone means UTC.
+    Column("timezone", Text),
+    # Quiet hours as minutes after local midnight; start > end wraps past midnight.
+    Column("quiet_start", Integer),
+    Column("quiet_end", Integer),
+    # NULL: alerts go out as they come. "hourly" / "daily" (at `digest_at` local minutes).
+    Column("digest", String(16)),
+    Column("digest_at", Integer),
+    # When this chat's next digest is due: stored, so a restart neither skips nor repeats one.
+    Column("digest_due", UtcDateTime),
+    # The chat's own /pause: alerts keep queuing and wait for /resume (unlike `paused`, which
+    # means the chat is gone and drops them).
+    Column("on_hold", Boolean, nullable=False, server_default=false()),
+    # Pacing: this chat's next message may not go before then (its own token bucket), so the
+    # outbox does not claim what it may not send yet.
+    Column("pace_until", UtcDateTime),
     UniqueConstraint("platform", "chat", "thread", name="uq_chats_address"),
 )
 
@@ -177,6 +193,8 @@ alerts = Table(
     Column("cluster_id", Integer, nullable=False),
     # The other outlets the sent message names ("Also: …"), so an edit is made only on a change.
     Column("also_shown", JSON),
+    # Sends that timed out after the request left (DeliveryUncertain): it may have arrived.
+    Column("uncertain", Integer, nullable=False, server_default="0"),
     # One alert per chat per story, however many of the chat's topics match it.
     UniqueConstraint("chat_id", "article_id", name="uq_alerts_chat_article"),
     UniqueConstraint("chat_id", "cluster_id", name="uq_alerts_chat_cluster"),
@@ -186,6 +204,8 @@ alerts = Table(
     ),
     # The outbox worker's scan: pending rows, oldest first.
     Index("ix_alerts_status_created_at", "status", "created_at"),
+    # Housekeeping's scan for old rows.
+    Index("ix_alerts_created_at", "created_at"),
 )
 
 chat_sources = Table(
