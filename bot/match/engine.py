@@ -20,13 +20,13 @@ The index is long-lived: `add` and `remove` update it in place.
 
 from __future__ import annotations
 
-import functools
 import gc
-from collections.abc import Iterable, Sequence
-from itertools import pairwise, repeat
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 from typing import TypeVar
 
-from bot.match.base import Document, Hit, Query
+from bot.match.base import Document, Hits, Query
 from bot.match.compile import STOP_WORDS, CompiledQuery, Group, Term, WordClass, compile_topic
 from bot.match.story import Story
 from bot.match.text import keys_of
@@ -47,7 +47,9 @@ class _Entry:
         self.key = query.key
         self.kind = kind
         self.query = query if kind == EVALUATE else None  # kept only where it is evaluated
-        self.subs: list[int] = []  # (empty for a one-word topic: see PercolatorIndex._word_subs)
+        # subscription ids as machine integers (8 bytes each, not a 36-byte int object and pointer);
+        # empty for a one-word topic: see PercolatorIndex._word_subs
+        self.subs: array[int] = array("q")
         self.count = 0
         self.need: tuple[_Need, ...] = ()
         # the same, when no term has alternatives: per group (required ids, negated ids)
@@ -128,8 +130,7 @@ def as_compiled(query: Query) -> CompiledQuery:
     return query if isinstance(query, CompiledQuery) else compile_topic(query.text)
 
 
-_NO_SUBS: list[int] = []  # shared, never appended to: saves a list per one-word topic
-_new_hit = functools.partial(tuple.__new__, Hit)  # C-level: fan-out makes many hits
+_NO_SUBS: array[int] = array("q")  # shared, never appended to: one-word topics need no array
 
 
 class PercolatorIndex:
@@ -140,12 +141,14 @@ class PercolatorIndex:
         self._sub_entry: dict[int, _Entry] = {}  # subscription id → its entry
         self._class_ids: dict[WordClass, int] = {}
         self._classes: list[WordClass] = []
-        # story word key → class id(s): a bare int for the common case of one class (memory)
-        self._key_classes: dict[str, int | list[int]] = {}
+        # story word key → its class id, and the few keys in several classes: split so a story
+        # maps its keys to classes with C-level set and map operations
+        self._key_cid: dict[str, int] = {}
+        self._key_cids: dict[str, list[int]] = {}
         self._by_class: dict[int, list[_Entry]] = {}
         # The most common topic, one word: its subscribers straight under the word's class, so a
-        # story turns each of its words into hits with one C-level extend.
-        self._word_subs: dict[int, list[int]] = {}
+        # story turns each of its words into one group of hits.
+        self._word_subs: dict[int, array[int]] = {}
         self._by_pair: dict[tuple[int, int], list[_Entry]] = {}
         for sub_id, query in queries:
             self.add(sub_id, query)
@@ -162,15 +165,14 @@ class PercolatorIndex:
         if cid is None:
             cid = self._class_ids[c] = len(self._classes)
             self._classes.append(c)
-            key_classes = self._key_classes
+            key_cid, key_cids = self._key_cid, self._key_cids
             for form in c.forms:
-                found = key_classes.get(form)
-                if found is None:
-                    key_classes[form] = cid
-                elif isinstance(found, int):
-                    key_classes[form] = [found, cid]
+                if form in key_cids:
+                    key_cids[form].append(cid)
+                elif form in key_cid:
+                    key_cids[form] = [key_cid.pop(form), cid]
                 else:
-                    found.append(cid)
+                    key_cid[form] = cid
         return cid
 
     def _new_entry(self, query: CompiledQuery) -> _Entry:
@@ -229,7 +231,7 @@ class PercolatorIndex:
         if _is_one_word(entry):
             cid = entry.anchors[0]
             assert isinstance(cid, int)
-            self._word_subs.setdefault(cid, []).append(sub_id)
+            self._word_subs.setdefault(cid, array("q")).append(sub_id)
         else:
             entry.subs.append(sub_id)
         entry.count += 1
@@ -264,25 +266,38 @@ class PercolatorIndex:
         key_word = story.key_word
         return {key_word[f] for f in self._classes[cid].forms if f in key_word}
 
-    def match(self, doc: Document) -> list[Hit]:
+    def _cids_of_key(self, key: str) -> list[int]:
+        found = self._key_cids.get(key)
+        if found is not None:
+            return found
+        cid = self._key_cid.get(key)
+        return [] if cid is None else [cid]
+
+    def match(self, doc: Document) -> Hits:
         story = Story(doc)
-        key_classes = self._key_classes
-        # story word → the classes it belongs to; for most words the word is its own key
-        word_cids: dict[str, Sequence[int]] = {}
-        for k in story.key_word.keys() & key_classes.keys():
-            found = key_classes[k]
-            word_cids[k] = (found,) if isinstance(found, int) else found
-        for w in story.special:  # words with other keys: the classes of both keys
+        key_word = story.key_word
+        key_cid, key_cids = self._key_cid, self._key_cids
+        # The classes the story has, by C-level set algebra: most keys are in one class.
+        cids = set(map(key_cid.__getitem__, key_word.keys() & key_cid.keys()))
+        # Story words whose classes are not just their own key's single class: words in several
+        # classes, and words with other keys (plurals, accents, ё), which have both keys' classes.
+        odd: dict[str, list[int]] = {}
+        for k in key_word.keys() & key_cids.keys():
+            cids.update(key_cids[k])
+            odd[k] = key_cids[k]
+        for w in story.special:
             raw, derived = keys_of(w)
-            both = [*word_cids.get(raw, ()), *word_cids.get(derived, ())]
+            both = self._cids_of_key(raw)
+            if derived != raw:
+                both = [*both, *self._cids_of_key(derived)]
             if both:
-                word_cids[w] = both
-        cids: set[int] = set()
-        for classes_of_word in word_cids.values():
-            cids.update(classes_of_word)
-        words: dict[_Entry, set[str]] = {}  # decided entries → the story words that matched
-        candidates: dict[str, _Entry] = {}
+                odd[w] = both
+            else:
+                odd.pop(w, None)
+        if not cids:
+            return Hits()
         present: dict[int, set[str]] = {}
+        classes = self._classes
 
         def present_words(cid: int) -> set[str]:
             found = present.get(cid)
@@ -290,78 +305,127 @@ class PercolatorIndex:
                 found = present[cid] = self._present_words(story, cid)
             return found
 
-        hits: list[Hit] = []
-        terms: tuple[str, ...]
-        by_class, word_subs, classes = self._by_class, self._word_subs, self._classes
-        for cid in cids:
-            subs = word_subs.get(cid)
-            if subs:
-                forms = classes[cid].forms
-                if len(forms) == 1:  # most words: one form, so one story word
-                    (form,) = forms
-                    terms = (story.written(story.key_word[form]),)
-                else:
-                    terms = tuple(sorted(story.written(w) for w in present_words(cid)))
-                hits.extend(map(_new_hit, zip(subs, repeat(terms))))
-            for entry in by_class.get(cid, ()):
+        groups: list[tuple[Sequence[int], tuple[str, ...]]] = []
+        written = story.written
+        word_subs = self._word_subs
+        for cid in cids & word_subs.keys():
+            forms = classes[cid].forms
+            if len(forms) == 1:  # most words: one form, so one story word
+                (form,) = forms
+                terms: tuple[str, ...] = (written(key_word[form]),)
+            else:
+                terms = tuple(sorted(written(w) for w in present_words(cid)))
+            groups.append((word_subs[cid][:], terms))
+        words: dict[_Entry, set[str]] = {}  # decided entries → the story words that matched
+        candidates: dict[str, _Entry] = {}
+        by_class = self._by_class
+        for cid in cids & by_class.keys():
+            for entry in by_class[cid]:
                 kind = entry.kind
                 if kind == ONE:  # a place name: having one of its names is the match
                     words.setdefault(entry, set()).update(present_words(cid))
                 elif kind == EVALUATE:
                     candidates[entry.key] = entry
                 elif entry not in words:
-                    groups = entry.matched_groups(cids)
-                    if groups:
+                    matched = entry.matched_groups(cids)
+                    if matched:
                         found_words: set[str] = set()
-                        for i in groups:
+                        for i in matched:
                             for term in entry.need[i][0]:
                                 for alt in term:
                                     if alt[0] in cids:
                                         found_words |= present_words(alt[0])
                         words[entry] = found_words
         if self._by_pair:
-            self._match_pairs(story, word_cids, words, candidates)
+            self._match_pairs(story, odd, words, candidates, present_words)
         for entry, found_words in words.items():
-            terms = tuple(sorted(story.written(w) for w in found_words))
-            hits.extend(map(_new_hit, zip(entry.subs, repeat(terms))))
+            terms = tuple(sorted(written(w) for w in found_words))
+            groups.append((entry.subs[:], terms))
         for entry in candidates.values():
             if not entry.matched_groups(cids):
                 continue
             assert entry.query is not None
             result = entry.query.evaluate(story)
             if result is not None:
-                hits.extend(map(_new_hit, zip(entry.subs, repeat(result))))
-        return hits
+                groups.append((entry.subs[:], result))
+        return Hits(groups)
 
     def _match_pairs(
         self,
         story: Story,
-        word_cids: dict[str, Sequence[int]],
+        odd: dict[str, list[int]],
         words: dict[_Entry, set[str]],
         candidates: dict[str, _Entry],
+        present_words: Callable[[int], set[str]],
     ) -> None:
-        by_pair = self._by_pair
-        classes = self._classes
+        by_pair, get = self._by_pair, self._key_cid.get
+        pairs: set[tuple[int | None, int | None]] = set()
         for field in (story.title, story.body):
-            get = word_cids.get
-            seq = [get(w) for w in field.words]
-            for i, (left, right) in enumerate(pairwise(seq)):
-                if left is None or right is None:
+            seq = list(map(get, field.words))  # each word's class (None: none or see `odd`)
+            pairs.update(pairwise(seq))
+            for w in odd:
+                for i in field.starts(w):
+                    pairs.update(_pairs_at(field.words, i, odd, get))
+        for pair in pairs & by_pair.keys():
+            for entry in by_pair[pair]:  # type: ignore[index]
+                if entry.kind == EVALUATE:
+                    candidates[entry.key] = entry
                     continue
-                for a in left:
-                    for b in right:
-                        bucket = by_pair.get((a, b))
-                        if not bucket:
-                            continue
-                        for entry in bucket:
-                            if entry.kind == EVALUATE:
-                                candidates[entry.key] = entry
-                                continue
-                            found = words.setdefault(entry, set())
-                            for w, c in ((field.words[i], a), (field.words[i + 1], b)):
-                                raw, derived = story.keys(w)
-                                key = raw if raw in classes[c].forms else derived
-                                found.add(story.surface(key))
+                a, b = pair
+                assert a is not None and b is not None
+                left, right = present_words(a), present_words(b)
+                found = words.setdefault(entry, set())
+                if len(left) == 1 and len(right) == 1:  # each class has one word in the story
+                    found |= left
+                    found |= right
+                else:  # several forms present: only those that stand next to each other
+                    self._adjacent_words(story, odd, a, b, found)
+
+    def _adjacent_words(
+        self, story: Story, odd: dict[str, list[int]], a: int, b: int, found: set[str]
+    ) -> None:
+        get, classes = self._key_cid.get, self._classes
+        first = classes[a]
+        # the story words in class a: its forms that are words, and odd words with such keys
+        starts = {f for f in first.forms if f in story.distinct}
+        starts.update(w for w in odd if a in odd[w])
+        for field in (story.title, story.body):
+            fw = field.words
+            for w in starts:
+                for i in field.starts(w):
+                    if i + 1 >= len(fw) or a not in _cids_of_word(w, odd, get):
+                        continue
+                    if b not in _cids_of_word(fw[i + 1], odd, get):
+                        continue
+                    for word, c in ((w, a), (fw[i + 1], b)):
+                        raw, derived = story.keys(word)
+                        key = raw if raw in classes[c].forms else derived
+                        found.add(story.surface(key))
+
+
+def _cids_of_word(
+    word: str, odd: dict[str, list[int]], get: Callable[[str], int | None]
+) -> Sequence[int]:
+    found = odd.get(word)
+    if found is not None:
+        return found
+    cid = get(word)
+    return () if cid is None else (cid,)
+
+
+def _pairs_at(
+    fw: list[str], i: int, odd: dict[str, list[int]], get: Callable[[str], int | None]
+) -> Iterable[tuple[int, int]]:
+    """The class pairs of the word at `i` (an odd word) with its neighbours."""
+    mine = _cids_of_word(fw[i], odd, get)
+    if i > 0:
+        for a in _cids_of_word(fw[i - 1], odd, get):
+            for b in mine:
+                yield a, b
+    if i + 1 < len(fw):
+        for b in _cids_of_word(fw[i + 1], odd, get):
+            for a in mine:
+                yield a, b
 
 
 def _is_one_word(entry: _Entry) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot.match.base import Document
-from bot.match.text import SEEN, SPECIAL, WORD, keys_of, prepare, written
+from bot.match.text import SEEN, SPECIAL, keys_of, prepare, tokenise, written
 
 
 class Field:
@@ -22,7 +22,7 @@ class Field:
     def __init__(self, text: str) -> None:
         self.prepared = prepare(text)
         self.folded = self.prepared.casefold()
-        self.words: list[str] = WORD.findall(self.folded)
+        self.words: list[str] = tokenise(self.folded)
 
     def starts(self, word: str) -> Iterator[int]:
         """Every position of `word`."""
