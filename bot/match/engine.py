@@ -23,13 +23,12 @@ from __future__ import annotations
 import gc
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from itertools import pairwise
 from typing import TypeVar
 
 from bot.match.base import Document, Hits, Query
 from bot.match.compile import STOP_WORDS, CompiledQuery, Group, Term, WordClass, compile_topic
+from bot.match.pairs import adjacent_words, story_classes, story_pairs
 from bot.match.story import Story
-from bot.match.text import keys_of
 
 ONE, PRESENCE, PHRASE, EVALUATE = 0, 1, 2, 3
 
@@ -266,34 +265,10 @@ class PercolatorIndex:
         key_word = story.key_word
         return {key_word[f] for f in self._classes[cid].forms if f in key_word}
 
-    def _cids_of_key(self, key: str) -> list[int]:
-        found = self._key_cids.get(key)
-        if found is not None:
-            return found
-        cid = self._key_cid.get(key)
-        return [] if cid is None else [cid]
-
     def match(self, doc: Document) -> Hits:
         story = Story(doc)
         key_word = story.key_word
-        key_cid, key_cids = self._key_cid, self._key_cids
-        # The classes the story has, by C-level set algebra: most keys are in one class.
-        cids = set(map(key_cid.__getitem__, key_word.keys() & key_cid.keys()))
-        # Story words whose classes are not just their own key's single class: words in several
-        # classes, and words with other keys (plurals, accents, ё), which have both keys' classes.
-        odd: dict[str, list[int]] = {}
-        for k in key_word.keys() & key_cids.keys():
-            cids.update(key_cids[k])
-            odd[k] = key_cids[k]
-        for w in story.special:
-            raw, derived = keys_of(w)
-            both = self._cids_of_key(raw)
-            if derived != raw:
-                both = [*both, *self._cids_of_key(derived)]
-            if both:
-                odd[w] = both
-            else:
-                odd.pop(w, None)
+        cids, odd = story_classes(story, self._key_cid, self._key_cids)
         if not cids:
             return Hits()
         present: dict[int, set[str]] = {}
@@ -326,7 +301,19 @@ class PercolatorIndex:
                     words.setdefault(entry, set()).update(present_words(cid))
                 elif kind == EVALUATE:
                     candidates[entry.key] = entry
-                elif entry not in words:
+                elif entry in words:
+                    continue
+                elif entry.flat is not None:  # inlined: the common boolean query, set tests
+                    flat_words: set[str] | None = None
+                    for required, negative in entry.flat:
+                        if cids.issuperset(required) and cids.isdisjoint(negative):
+                            if flat_words is None:
+                                flat_words = set()
+                            for c in required:
+                                flat_words |= present_words(c)
+                    if flat_words is not None:
+                        words[entry] = flat_words
+                else:
                     matched = entry.matched_groups(cids)
                     if matched:
                         found_words: set[str] = set()
@@ -339,7 +326,10 @@ class PercolatorIndex:
         if self._by_pair:
             self._match_pairs(story, odd, words, candidates, present_words)
         for entry, found_words in words.items():
-            terms = tuple(sorted(written(w) for w in found_words))
+            if len(found_words) == 1:
+                terms = tuple(map(written, found_words))
+            else:
+                terms = tuple(sorted(map(written, found_words)))
             groups.append((entry.subs[:], terms))
         for entry in candidates.values():
             if not entry.matched_groups(cids):
@@ -359,14 +349,7 @@ class PercolatorIndex:
         present_words: Callable[[int], set[str]],
     ) -> None:
         by_pair, get = self._by_pair, self._key_cid.get
-        pairs: set[tuple[int | None, int | None]] = set()
-        for field in (story.title, story.body):
-            seq = list(map(get, field.words))  # each word's class (None: none or see `odd`)
-            pairs.update(pairwise(seq))
-            for w in odd:
-                for i in field.starts(w):
-                    pairs.update(_pairs_at(field.words, i, odd, get))
-        for pair in pairs & by_pair.keys():
+        for pair in story_pairs(story, odd, get) & by_pair.keys():
             for entry in by_pair[pair]:  # type: ignore[index]
                 if entry.kind == EVALUATE:
                     candidates[entry.key] = entry
@@ -379,53 +362,7 @@ class PercolatorIndex:
                     found |= left
                     found |= right
                 else:  # several forms present: only those that stand next to each other
-                    self._adjacent_words(story, odd, a, b, found)
-
-    def _adjacent_words(
-        self, story: Story, odd: dict[str, list[int]], a: int, b: int, found: set[str]
-    ) -> None:
-        get, classes = self._key_cid.get, self._classes
-        first = classes[a]
-        # the story words in class a: its forms that are words, and odd words with such keys
-        starts = {f for f in first.forms if f in story.distinct}
-        starts.update(w for w in odd if a in odd[w])
-        for field in (story.title, story.body):
-            fw = field.words
-            for w in starts:
-                for i in field.starts(w):
-                    if i + 1 >= len(fw) or a not in _cids_of_word(w, odd, get):
-                        continue
-                    if b not in _cids_of_word(fw[i + 1], odd, get):
-                        continue
-                    for word, c in ((w, a), (fw[i + 1], b)):
-                        raw, derived = story.keys(word)
-                        key = raw if raw in classes[c].forms else derived
-                        found.add(story.surface(key))
-
-
-def _cids_of_word(
-    word: str, odd: dict[str, list[int]], get: Callable[[str], int | None]
-) -> Sequence[int]:
-    found = odd.get(word)
-    if found is not None:
-        return found
-    cid = get(word)
-    return () if cid is None else (cid,)
-
-
-def _pairs_at(
-    fw: list[str], i: int, odd: dict[str, list[int]], get: Callable[[str], int | None]
-) -> Iterable[tuple[int, int]]:
-    """The class pairs of the word at `i` (an odd word) with its neighbours."""
-    mine = _cids_of_word(fw[i], odd, get)
-    if i > 0:
-        for a in _cids_of_word(fw[i - 1], odd, get):
-            for b in mine:
-                yield a, b
-    if i + 1 < len(fw):
-        for b in _cids_of_word(fw[i + 1], odd, get):
-            for a in mine:
-                yield a, b
+                    adjacent_words(story, odd, get, self._classes, (a, b), found)
 
 
 def _is_one_word(entry: _Entry) -> bool:
