@@ -268,7 +268,7 @@ class PercolatorIndex:
     def match(self, doc: Document) -> Hits:
         story = Story(doc)
         key_word = story.key_word
-        cids, odd = story_classes(story, self._key_cid, self._key_cids)
+        cids, odd, local = story_classes(story, self._key_cid, self._key_cids)
         if not cids:
             return Hits()
         present: dict[int, set[str]] = {}
@@ -324,7 +324,7 @@ class PercolatorIndex:
                                         found_words |= present_words(alt[0])
                         words[entry] = found_words
         if self._by_pair:
-            self._match_pairs(story, odd, words, candidates, present_words)
+            self._match_pairs(story, odd, local.get, words, candidates, present_words)
         for entry, found_words in words.items():
             if len(found_words) == 1:
                 terms = tuple(map(written, found_words))
@@ -344,11 +344,13 @@ class PercolatorIndex:
         self,
         story: Story,
         odd: dict[str, list[int]],
+        get: Callable[[str], int | None],
         words: dict[_Entry, set[str]],
         candidates: dict[str, _Entry],
         present_words: Callable[[int], set[str]],
     ) -> None:
-        by_pair, get = self._by_pair, self._key_cid.get
+        """`get`: a story word's class, for the story's words that are not `odd`."""
+        by_pair = self._by_pair
         for pair in story_pairs(story, odd, get) & by_pair.keys():
             for entry in by_pair[pair]:  # type: ignore[index]
                 if entry.kind == EVALUATE:

@@ -18,12 +18,15 @@ from bot.match.text import keys_of
 
 def story_classes(
     story: Story, key_cid: dict[str, int], key_cids: dict[str, list[int]]
-) -> tuple[set[int], dict[str, list[int]]]:
+) -> tuple[set[int], dict[str, list[int]], dict[str, int]]:
     """The classes the story has, found by C-level set algebra (most keys are in one class);
-    and its odd words: words in several classes, and words with other keys (plurals, accents,
-    ё), which have both keys' classes."""
+    its odd words: words in several classes, and words with other keys (plurals, accents, ё),
+    which have both keys' classes; and its keys that are in one class, with the class (a small
+    dict, cheaper to look every word up in than the index's big one)."""
     key_word = story.key_word
-    cids = set(map(key_cid.__getitem__, key_word.keys() & key_cid.keys()))
+    keys = key_word.keys() & key_cid.keys()
+    local = dict(zip(keys, map(key_cid.__getitem__, keys), strict=True))
+    cids = set(local.values())
     odd: dict[str, list[int]] = {}
     for k in key_word.keys() & key_cids.keys():
         cids.update(key_cids[k])
@@ -37,7 +40,7 @@ def story_classes(
             odd[w] = both
         else:
             odd.pop(w, None)
-    return cids, odd
+    return cids, odd, local
 
 
 def _cids_of_key(key: str, key_cid: dict[str, int], key_cids: dict[str, list[int]]) -> list[int]:
