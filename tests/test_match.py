@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import TopicError
-from bot.match.base import Document
+from bot.match.base import Document, Hits
 from bot.match.engine import QueryMatcher
 from bot.match.places import load_places
 from bot.match.query import show_error
@@ -177,3 +177,24 @@ def test_the_place_table_can_be_extended() -> None:
     load_places(["Okhtyrka = Охтирка = Ахтырка"])
     assert hit("Okhtyrka", "Обстріл Охтирки")
     assert hit("Okhtyrka", "Обстрел Ахтырки")
+
+
+def test_hits_come_once_per_distinct_query_and_expand_to_every_subscriber() -> None:
+    topics = [(1, "Kyiv"), (2, "kyiv"), (3, "Київ"), (4, "Sumy Oblast"), (5, "Lviv")]
+    index = M.index([(i, M.parse(t)) for i, t in topics])
+    hits = index.match(Document("Kyiv and Sumy Oblast", ""))
+    assert isinstance(hits, Hits)
+    # "Kyiv" and "kyiv" are one query; "Київ" (with its other names) is another
+    assert sorted((sorted(ids), terms) for ids, terms in hits.groups) == [
+        ([1, 2], ("Kyiv",)),
+        ([3], ("Kyiv",)),
+        ([4], ("Oblast", "Sumy")),
+    ]
+    assert len(hits) == 4
+    assert sorted(hits) == [(1, ("Kyiv",)), (2, ("Kyiv",)), (3, ("Kyiv",)), (4, ("Oblast", "Sumy"))]
+    assert hits == list(hits)
+    assert hits[0] in list(hits)
+    index.remove(2)  # hits already handed out do not change with the index
+    assert len(hits) == 4
+    assert {h.query_id for h in index.match(Document("Kyiv", ""))} == {1, 3}
+    assert index.match(Document("Rain", "")) == []

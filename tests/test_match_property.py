@@ -14,6 +14,7 @@ from bot.match.compile import CompiledQuery
 from bot.match.engine import QueryMatcher
 from bot.match.recent import RecentStories
 from bot.match.story import Story
+from bot.match.text import WORD, tokenise
 
 M = QueryMatcher()
 # Few words, so topics and stories share them often; forms, places, plurals and stop-words mixed.
@@ -129,3 +130,17 @@ def test_recent_stories_search_equals_direct_evaluation(
         assert [(f.article.key, f.terms) for f in result.newest] == [
             (a.key, terms) for a, terms in matching[:3]
         ]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from(list("ab'’ ,.«»—_-\t\n\u00a0\u0301ʼ1²")), st.characters()
+        ),
+        max_size=40,
+    )
+)
+def test_tokenise_is_the_word_pattern(text: str) -> None:
+    folded = text.casefold()
+    assert tokenise(folded) == WORD.findall(folded)

@@ -20,7 +20,7 @@ from bot.ingest.fulltext import PageReader
 from bot.ingest.normalise import to_article
 from bot.ingest.pages import is_page, read_page_source
 from bot.ingest.parse import parse_feed
-from bot.match.base import Document, Matcher, Query, TopicIndex
+from bot.match.base import Document, Hit, Matcher, Query, TopicIndex
 from bot.store.ports import AlertPlanner, NewAlert, Store
 
 log = logging.getLogger(__name__)
@@ -157,10 +157,18 @@ def story_text(article: Article) -> str:
 
 def _planner(topics: TopicIndex) -> AlertPlanner:
     def plan(article: Article) -> list[NewAlert]:
-        hits = topics.match(Document(article.title, story_text(article)))
+        title = article.title
+        about: dict[tuple[str, ...], bool] = {}  # hits share terms: test each tuple once
+
+        def deep(hit: Hit) -> bool:
+            found = about.get(hit.terms)
+            if found is None:
+                found = about[hit.terms] = any(t in title for t in hit.terms)
+            return not found
+
         # A chat gets one alert per story, under the first of its topics listed here: prefer one
         # the title is about over one found deep in the text.
-        hits.sort(key=lambda h: not any(t in article.title for t in h.terms))
+        hits = sorted(topics.match(Document(title, story_text(article))), key=deep)
         return [NewAlert(h.query_id, h.terms) for h in hits]
 
     return plan

@@ -20,16 +20,15 @@ The index is long-lived: `add` and `remove` update it in place.
 
 from __future__ import annotations
 
-import functools
 import gc
-from collections.abc import Iterable, Sequence
-from itertools import pairwise, repeat
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
-from bot.match.base import Document, Hit, Query
+from bot.match.base import Document, Hits, Query
 from bot.match.compile import STOP_WORDS, CompiledQuery, Group, Term, WordClass, compile_topic
+from bot.match.pairs import adjacent_words, story_classes, story_pairs
 from bot.match.story import Story
-from bot.match.text import keys_of
 
 ONE, PRESENCE, PHRASE, EVALUATE = 0, 1, 2, 3
 
@@ -47,7 +46,9 @@ class _Entry:
         self.key = query.key
         self.kind = kind
         self.query = query if kind == EVALUATE else None  # kept only where it is evaluated
-        self.subs: list[int] = []  # (empty for a one-word topic: see PercolatorIndex._word_subs)
+        # subscription ids as machine integers (8 bytes each, not a 36-byte int object and pointer);
+        # empty for a one-word topic: see PercolatorIndex._word_subs
+        self.subs: array[int] = array("q")
         self.count = 0
         self.need: tuple[_Need, ...] = ()
         # the same, when no term has alternatives: per group (required ids, negated ids)
@@ -128,8 +129,7 @@ def as_compiled(query: Query) -> CompiledQuery:
     return query if isinstance(query, CompiledQuery) else compile_topic(query.text)
 
 
-_NO_SUBS: list[int] = []  # shared, never appended to: saves a list per one-word topic
-_new_hit = functools.partial(tuple.__new__, Hit)  # C-level: fan-out makes many hits
+_NO_SUBS: array[int] = array("q")  # shared, never appended to: one-word topics need no array
 
 
 class PercolatorIndex:
@@ -140,12 +140,14 @@ class PercolatorIndex:
         self._sub_entry: dict[int, _Entry] = {}  # subscription id → its entry
         self._class_ids: dict[WordClass, int] = {}
         self._classes: list[WordClass] = []
-        # story word key → class id(s): a bare int for the common case of one class (memory)
-        self._key_classes: dict[str, int | list[int]] = {}
+        # story word key → its class id, and the few keys in several classes: split so a story
+        # maps its keys to classes with C-level set and map operations
+        self._key_cid: dict[str, int] = {}
+        self._key_cids: dict[str, list[int]] = {}
         self._by_class: dict[int, list[_Entry]] = {}
         # The most common topic, one word: its subscribers straight under the word's class, so a
-        # story turns each of its words into hits with one C-level extend.
-        self._word_subs: dict[int, list[int]] = {}
+        # story turns each of its words into one group of hits.
+        self._word_subs: dict[int, array[int]] = {}
         self._by_pair: dict[tuple[int, int], list[_Entry]] = {}
         for sub_id, query in queries:
             self.add(sub_id, query)
@@ -162,15 +164,14 @@ class PercolatorIndex:
         if cid is None:
             cid = self._class_ids[c] = len(self._classes)
             self._classes.append(c)
-            key_classes = self._key_classes
+            key_cid, key_cids = self._key_cid, self._key_cids
             for form in c.forms:
-                found = key_classes.get(form)
-                if found is None:
-                    key_classes[form] = cid
-                elif isinstance(found, int):
-                    key_classes[form] = [found, cid]
+                if form in key_cids:
+                    key_cids[form].append(cid)
+                elif form in key_cid:
+                    key_cids[form] = [key_cid.pop(form), cid]
                 else:
-                    found.append(cid)
+                    key_cid[form] = cid
         return cid
 
     def _new_entry(self, query: CompiledQuery) -> _Entry:
@@ -229,7 +230,7 @@ class PercolatorIndex:
         if _is_one_word(entry):
             cid = entry.anchors[0]
             assert isinstance(cid, int)
-            self._word_subs.setdefault(cid, []).append(sub_id)
+            self._word_subs.setdefault(cid, array("q")).append(sub_id)
         else:
             entry.subs.append(sub_id)
         entry.count += 1
@@ -264,25 +265,14 @@ class PercolatorIndex:
         key_word = story.key_word
         return {key_word[f] for f in self._classes[cid].forms if f in key_word}
 
-    def match(self, doc: Document) -> list[Hit]:
+    def match(self, doc: Document) -> Hits:
         story = Story(doc)
-        key_classes = self._key_classes
-        # story word → the classes it belongs to; for most words the word is its own key
-        word_cids: dict[str, Sequence[int]] = {}
-        for k in story.key_word.keys() & key_classes.keys():
-            found = key_classes[k]
-            word_cids[k] = (found,) if isinstance(found, int) else found
-        for w in story.special:  # words with other keys: the classes of both keys
-            raw, derived = keys_of(w)
-            both = [*word_cids.get(raw, ()), *word_cids.get(derived, ())]
-            if both:
-                word_cids[w] = both
-        cids: set[int] = set()
-        for classes_of_word in word_cids.values():
-            cids.update(classes_of_word)
-        words: dict[_Entry, set[str]] = {}  # decided entries → the story words that matched
-        candidates: dict[str, _Entry] = {}
+        key_word = story.key_word
+        cids, odd, local = story_classes(story, self._key_cid, self._key_cids)
+        if not cids:
+            return Hits()
         present: dict[int, set[str]] = {}
+        classes = self._classes
 
         def present_words(cid: int) -> set[str]:
             found = present.get(cid)
@@ -290,78 +280,91 @@ class PercolatorIndex:
                 found = present[cid] = self._present_words(story, cid)
             return found
 
-        hits: list[Hit] = []
-        terms: tuple[str, ...]
-        by_class, word_subs, classes = self._by_class, self._word_subs, self._classes
-        for cid in cids:
-            subs = word_subs.get(cid)
-            if subs:
-                forms = classes[cid].forms
-                if len(forms) == 1:  # most words: one form, so one story word
-                    (form,) = forms
-                    terms = (story.written(story.key_word[form]),)
-                else:
-                    terms = tuple(sorted(story.written(w) for w in present_words(cid)))
-                hits.extend(map(_new_hit, zip(subs, repeat(terms))))
-            for entry in by_class.get(cid, ()):
+        groups: list[tuple[Sequence[int], tuple[str, ...]]] = []
+        written = story.written
+        word_subs = self._word_subs
+        for cid in cids & word_subs.keys():
+            forms = classes[cid].forms
+            if len(forms) == 1:  # most words: one form, so one story word
+                (form,) = forms
+                terms: tuple[str, ...] = (written(key_word[form]),)
+            else:
+                terms = tuple(sorted(written(w) for w in present_words(cid)))
+            groups.append((word_subs[cid][:], terms))
+        words: dict[_Entry, set[str]] = {}  # decided entries → the story words that matched
+        candidates: dict[str, _Entry] = {}
+        by_class = self._by_class
+        for cid in cids & by_class.keys():
+            for entry in by_class[cid]:
                 kind = entry.kind
                 if kind == ONE:  # a place name: having one of its names is the match
                     words.setdefault(entry, set()).update(present_words(cid))
                 elif kind == EVALUATE:
                     candidates[entry.key] = entry
-                elif entry not in words:
-                    groups = entry.matched_groups(cids)
-                    if groups:
+                elif entry in words:
+                    continue
+                elif entry.flat is not None:  # inlined: the common boolean query, set tests
+                    flat_words: set[str] | None = None
+                    for required, negative in entry.flat:
+                        if cids.issuperset(required) and cids.isdisjoint(negative):
+                            if flat_words is None:
+                                flat_words = set()
+                            for c in required:
+                                flat_words |= present_words(c)
+                    if flat_words is not None:
+                        words[entry] = flat_words
+                else:
+                    matched = entry.matched_groups(cids)
+                    if matched:
                         found_words: set[str] = set()
-                        for i in groups:
+                        for i in matched:
                             for term in entry.need[i][0]:
                                 for alt in term:
                                     if alt[0] in cids:
                                         found_words |= present_words(alt[0])
                         words[entry] = found_words
         if self._by_pair:
-            self._match_pairs(story, word_cids, words, candidates)
+            self._match_pairs(story, odd, local.get, words, candidates, present_words)
         for entry, found_words in words.items():
-            terms = tuple(sorted(story.written(w) for w in found_words))
-            hits.extend(map(_new_hit, zip(entry.subs, repeat(terms))))
+            if len(found_words) == 1:
+                terms = tuple(map(written, found_words))
+            else:
+                terms = tuple(sorted(map(written, found_words)))
+            groups.append((entry.subs[:], terms))
         for entry in candidates.values():
             if not entry.matched_groups(cids):
                 continue
             assert entry.query is not None
             result = entry.query.evaluate(story)
             if result is not None:
-                hits.extend(map(_new_hit, zip(entry.subs, repeat(result))))
-        return hits
+                groups.append((entry.subs[:], result))
+        return Hits(groups)
 
     def _match_pairs(
         self,
         story: Story,
-        word_cids: dict[str, Sequence[int]],
+        odd: dict[str, list[int]],
+        get: Callable[[str], int | None],
         words: dict[_Entry, set[str]],
         candidates: dict[str, _Entry],
+        present_words: Callable[[int], set[str]],
     ) -> None:
+        """`get`: a story word's class, for the story's words that are not `odd`."""
         by_pair = self._by_pair
-        classes = self._classes
-        for field in (story.title, story.body):
-            get = word_cids.get
-            seq = [get(w) for w in field.words]
-            for i, (left, right) in enumerate(pairwise(seq)):
-                if left is None or right is None:
+        for pair in story_pairs(story, odd, get) & by_pair.keys():
+            for entry in by_pair[pair]:  # type: ignore[index]
+                if entry.kind == EVALUATE:
+                    candidates[entry.key] = entry
                     continue
-                for a in left:
-                    for b in right:
-                        bucket = by_pair.get((a, b))
-                        if not bucket:
-                            continue
-                        for entry in bucket:
-                            if entry.kind == EVALUATE:
-                                candidates[entry.key] = entry
-                                continue
-                            found = words.setdefault(entry, set())
-                            for w, c in ((field.words[i], a), (field.words[i + 1], b)):
-                                raw, derived = story.keys(w)
-                                key = raw if raw in classes[c].forms else derived
-                                found.add(story.surface(key))
+                a, b = pair
+                assert a is not None and b is not None
+                left, right = present_words(a), present_words(b)
+                found = words.setdefault(entry, set())
+                if len(left) == 1 and len(right) == 1:  # each class has one word in the story
+                    found |= left
+                    found |= right
+                else:  # several forms present: only those that stand next to each other
+                    adjacent_words(story, odd, get, self._classes, (a, b), found)
 
 
 def _is_one_word(entry: _Entry) -> bool:

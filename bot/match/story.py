@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot.match.base import Document
-from bot.match.text import SEEN, SPECIAL, WORD, keys_of, prepare, written
+from bot.match.text import SEEN, SPECIAL, keys_of, prepare, tokenise, written
 
 
 class Field:
@@ -22,7 +22,7 @@ class Field:
     def __init__(self, text: str) -> None:
         self.prepared = prepare(text)
         self.folded = self.prepared.casefold()
-        self.words: list[str] = WORD.findall(self.folded)
+        self.words: list[str] = tokenise(self.folded)
 
     def starts(self, word: str) -> Iterator[int]:
         """Every position of `word`."""
@@ -38,8 +38,6 @@ class Field:
 
 class Story:
     __slots__ = (
-        "_by_derived",
-        "_by_raw",
         "_written",
         "body",
         "distinct",
@@ -65,27 +63,25 @@ class Story:
             key_word.setdefault(raw, w)
             key_word.setdefault(derived, w)
         self.key_word = key_word  # every key in the story → the word reported for it
-        self._by_raw: dict[str, list[str]] | None = None
-        self._by_derived: dict[str, list[str]] = {}
         self._written: dict[str, str] = {}
 
-    def _words_by_key(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-        if self._by_raw is None:
-            by_raw: dict[str, list[str]] = {}
-            by_derived: dict[str, list[str]] = {}
-            for w in sorted(self.distinct):
-                raw, derived = keys_of(w)
-                by_raw.setdefault(raw, []).append(w)
-                if derived != raw:
-                    by_derived.setdefault(derived, []).append(w)
-            self._by_raw, self._by_derived = by_raw, by_derived
-        return self._by_raw, self._by_derived
-
     def words_with(self, key: str, *, exact: bool) -> list[str]:
-        """The story's words whose raw key (or, unless `exact`, derived key) is `key`."""
-        by_raw, by_derived = self._words_by_key()
-        found = by_raw.get(key, [])
-        return found if exact else found + by_derived.get(key, [])
+        """The story's words whose raw key (or, unless `exact`, derived key) is `key`.
+
+        A word that is not special has itself as both keys, so only `key` itself and the few
+        special words can qualify: no map of every word by key is needed."""
+        by_raw: list[str] = []
+        by_derived: list[str] = []
+        if key in self.distinct and key not in self.special:
+            by_raw.append(key)
+        for w in self.special:
+            raw, derived = keys_of(w)
+            if raw == key:
+                by_raw.append(w)
+            elif derived == key:
+                by_derived.append(w)
+        by_raw.sort()
+        return by_raw if exact else by_raw + by_derived
 
     def keys(self, word: str) -> tuple[str, str]:
         return keys_of(word)

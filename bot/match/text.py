@@ -21,6 +21,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from itertools import compress, count
+from operator import not_
 
 NORMALISATION_VERSION = 2
 
@@ -131,9 +133,29 @@ def topic_keys(word: str) -> tuple[str, str]:
     return found
 
 
+# Punctuation common in news text: turned into spaces first, so most whitespace-separated tokens
+# are already whole words.
+_PUNCTUATION = '.,:;!?"()«»“”—–…'
+
+
+def tokenise(folded: str) -> list[str]:
+    """`WORD.findall(folded)`, about twice as fast on news text.
+
+    A match never spans whitespace, and `[^\\W_]` is exactly `str.isalnum` per character: so a
+    whitespace-separated token that is all letters and digits is one word, and only the other
+    tokens go through the regex (located with C-level map/compress, not a Python loop)."""
+    for ch in _PUNCTUATION:
+        if ch in folded:
+            folded = folded.replace(ch, " ")
+    tokens = folded.split()
+    for i in reversed(list(compress(count(), map(not_, map(str.isalnum, tokens))))):
+        tokens[i : i + 1] = WORD.findall(tokens[i])
+    return tokens
+
+
 def folded_words(text: str) -> list[str]:
     """The case-folded words of prepared `text`, in order (not yet accent-folded: see keys_of)."""
-    return WORD.findall(text.casefold())
+    return tokenise(text.casefold())
 
 
 def words(text: str) -> list[str]:
