@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import StatementError
 
@@ -433,3 +433,23 @@ async def test_pausing_a_whole_chat_pauses_its_threads_and_resuming_resumes_them
     assert await store.active_subscriptions() == []
     await store.set_chat_paused(group, False)
     assert len(await store.active_subscriptions()) == 3
+
+
+async def test_a_transaction_referencing_a_chat_does_not_hold_back_its_alerts(
+    store: SqlStore,
+) -> None:
+    # An ingest in flight holds KEY SHARE locks on the chats it queues alerts for (foreign keys).
+    # The outbox's claim must not skip (or, without SKIP LOCKED, wait for) those chats.
+    await baselined(store)
+    rust = await subscription_id(store, ALICE, "rust")
+    await ingest(store, [story(1)], Planner(rust))
+    async with store.engine.connect() as other:
+        if other.dialect.name == "postgresql":  # SQLite has no row locks: one writer at a time
+            await other.begin()
+            await other.execute(text("SELECT id FROM chats FOR KEY SHARE"))
+        claimed = await asyncio.wait_for(
+            store.claim_alerts(10, now=T0, lease_seconds=60), timeout=10
+        )
+        if other.in_transaction():
+            await other.rollback()
+    assert [a.chat for a in claimed] == [ALICE]

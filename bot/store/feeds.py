@@ -211,10 +211,14 @@ async def ingest(
 ) -> IngestResult:
     """See `Store.ingest`. Runs inside the caller's transaction and relies on it for atomicity."""
     await _ensure_source(connection, source_url, batch[0].source_name if batch else source_url)
-    # FOR UPDATE serialises concurrent ingests of one source on PostgreSQL (SQLite ignores it and
-    # is already serialised by BEGIN IMMEDIATE).
+    # FOR NO KEY UPDATE serialises concurrent ingests of one source on PostgreSQL (SQLite ignores
+    # it and is already serialised by BEGIN IMMEDIATE). Every row lock in the store is the NO KEY
+    # kind: it never waits for the KEY SHARE locks other transactions' foreign keys take, so an
+    # ingest that files a story under another source cannot deadlock with that source's ingest.
     baselined = await connection.scalar(
-        select(sources.c.baselined).where(sources.c.url == source_url).with_for_update()
+        select(sources.c.baselined)
+        .where(sources.c.url == source_url)
+        .with_for_update(key_share=True)
     )
     seen = await _already_stored(connection, source_url, batch)
     targets = _Targets(connection)

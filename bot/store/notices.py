@@ -39,7 +39,7 @@ async def claim_notices(
         )
         .order_by(notices.c.id)
         .limit(limit)
-        .with_for_update(skip_locked=True, of=notices)
+        .with_for_update(skip_locked=True, of=notices, key_share=True)
     )
     rows = list(await connection.execute(query))
     if not rows:

@@ -67,7 +67,7 @@ def _claim_query(which: ColumnElement[bool], now: datetime) -> Select[Any]:
         .order_by(alerts.c.created_at, alerts.c.id)
         # PostgreSQL: concurrent workers skip each other's rows instead of waiting or doubling
         # up. SQLite renders no FOR UPDATE; its BEGIN IMMEDIATE already makes the claim exclusive.
-        .with_for_update(of=alerts, skip_locked=True)
+        .with_for_update(of=alerts, skip_locked=True, key_share=True)
     )
 
 
@@ -100,7 +100,7 @@ async def claim_alerts(
         .order_by(chats.c.pace_until.asc().nulls_first(), chats.c.id)
         .limit(limit)
         # Concurrent claimers take different chats instead of all queueing on the same ones.
-        .with_for_update(of=chats, skip_locked=True)
+        .with_for_update(of=chats, skip_locked=True, key_share=True)
     )
     chosen = (await connection.execute(first)).all()
     # A chat gets one message per round unless its backlog is a burst (more than `burst`
@@ -144,7 +144,7 @@ async def claim_chat_alerts(
         )
         .order_by(alerts.c.created_at, alerts.c.id)
         .limit(limit)
-        .with_for_update(of=alerts, skip_locked=True)
+        .with_for_update(of=alerts, skip_locked=True, key_share=True)
     )
     return await _lease(connection, (await connection.execute(query)).all(), now, lease_seconds)
 

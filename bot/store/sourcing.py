@@ -126,7 +126,7 @@ async def claim_due_sources(
         )
         .order_by(sources.c.next_poll_at.is_not(None), sources.c.next_poll_at, sources.c.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)
     )
     rows = list(await connection.execute(query))
     if rows:

@@ -254,7 +254,7 @@ async def claim_edits(
         )
         .order_by(alert_edits.c.created_at, alert_edits.c.id)
         .limit(limit)
-        .with_for_update(of=alert_edits, skip_locked=True)
+        .with_for_update(of=alert_edits, skip_locked=True, key_share=True)
     )
     rows = (await connection.execute(query)).all()
     if not rows:
