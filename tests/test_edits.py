@@ -224,3 +224,31 @@ async def test_upgrading_a_database_with_data_files_stories_under_their_own_clus
             assert [r.cluster_id for r in rows] == [7]
     finally:
         await store.close()
+
+
+class FailingOnce(SqlStore):
+    """The real store, whose first `finish_edit` fails the way a deadlock victim's does."""
+
+    failed = False
+
+    async def finish_edit(
+        self, edit_id: int, alert_id: int, also: Sequence[str], version: int
+    ) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("deadlock detected")
+        await super().finish_edit(edit_id, alert_id, also, version)
+
+
+async def test_an_edit_that_fails_to_record_is_handed_back_at_once(store: SqlStore) -> None:
+    sub = await setup(store)
+    await ingest(store, A_FEED, [report(A_FEED, 1)], sub)
+    await send_all(store)
+    await ingest(store, B_FEED, [report(B_FEED, 1)], sub)
+    flaky = FailingOnce(store.engine)
+    chat = FakeChat()
+    editor = AlertEditor(store=flaky, adapters={"fake": chat}, clock=Clock(), policy=POLICY)
+    assert await editor.apply_due() == 1  # edited, but recording it failed
+    assert await editor.apply_due() == 1  # not left leased: claimed again straight away
+    assert [m.also for _, m in chat.edits] == [("B",), ("B",)]
+    assert await editor.apply_due() == 0

@@ -78,7 +78,15 @@ class AlertEditor:
             self._policy.batch, now=self._clock(), lease_seconds=self._policy.lease_seconds
         )
         for edit in edits:
-            await self._apply(edit)
+            try:
+                await self._apply(edit)
+            except Exception as e:
+                # A database error (e.g. PostgreSQL picked this transaction as a deadlock victim):
+                # hand the edit back at once instead of leaving it leased until the lease ends.
+                log.warning(
+                    "chat %s: edit %d failed to record (%s); retrying", edit.alert.chat, edit.id, e
+                )
+                await self._store.retry_edit(edit.id, not_before=self._clock(), error=str(e))
         return len(edits)
 
     async def _apply(self, edit: PendingEdit) -> None:

@@ -98,11 +98,9 @@ class SqlStore:
         async with self._engine.begin() as connection:
             return await feeds.unseen_keys(connection, source_url, articles)
 
-    async def recent_articles(
-        self, limit: int, *, chat: ChatAddress | None = None
-    ) -> list[Article]:
+    async def recent_articles(self, limit: int) -> list[Article]:
         async with self._engine.begin() as connection:
-            return await feeds.recent_articles(connection, limit, chat=chat)
+            return await feeds.recent_articles(connection, limit)
 
     # --- chat-added sources and the poll schedule ---
     async def add_chat_source(

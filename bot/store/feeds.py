@@ -9,11 +9,11 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import Article, ChatAddress, SourceInfo
+from bot.domain import Article, SourceInfo
 from bot.store import stories
 from bot.store.ports import AlertPlanner, IngestResult, NewAlert, SourceState
 from bot.store.rows import article_from, insert_for, select_articles
-from bot.store.sourcing import audience, source_info, sync_configured, visible_to
+from bot.store.sourcing import audience, source_info, sync_configured
 from bot.store.tables import alerts, articles, chats, sources, subscriptions
 
 # Used only when a poll result arrives for a source nobody registered with upsert_source.
@@ -58,12 +58,8 @@ async def record_poll_error(
     )
 
 
-async def recent_articles(
-    connection: AsyncConnection, limit: int, *, chat: ChatAddress | None = None
-) -> list[Article]:
+async def recent_articles(connection: AsyncConnection, limit: int) -> list[Article]:
     query = select_articles().order_by(articles.c.published_at.desc(), articles.c.id.desc())
-    if chat is not None:
-        query = query.where(visible_to(chat))
     return [article_from(row) for row in await connection.execute(query.limit(limit))]
 
 

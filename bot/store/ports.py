@@ -88,11 +88,8 @@ class Store(Protocol):
         """The keys of those `articles` that `ingest` would store as new (same rules)."""
         ...
 
-    async def recent_articles(
-        self, limit: int, *, chat: ChatAddress | None = None
-    ) -> list[Article]:
-        """Newest first, by published time. With `chat`: only stories that chat may see (from
-        operator sources or its own chat-added ones)."""
+    async def recent_articles(self, limit: int) -> list[Article]:
+        """Newest first, by published time (the bot loads its recent-stories index from it)."""
         ...
 
     # --- chat-added sources and the poll schedule ---

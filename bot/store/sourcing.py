@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ChatAddress, DueSource, NextPoll, PollState, SourceInfo
 from bot.store.notices import queue_notice
-from bot.store.rows import chat_address, ensure_chat, find_chat_id, insert_for, thread_value
+from bot.store.rows import chat_address, ensure_chat, find_chat_id, insert_for
 from bot.store.tables import chat_sources, chats, sources
 
 _RESET = {
@@ -229,18 +229,3 @@ async def count_chat_sources(connection: AsyncConnection, chat: ChatAddress) -> 
         return 0
     query = select(func.count()).where(chat_sources.c.chat_id == chat_id)
     return int(await connection.scalar(query) or 0)
-
-
-def visible_to(chat: ChatAddress) -> Any:
-    """A filter on a query joined with `sources`: stories from operator sources, or from sources
-    this chat added. Others' chat-added sources stay theirs, in /latest as in alerts."""
-    mine = (
-        select(chat_sources.c.source_id)
-        .join(chats, chats.c.id == chat_sources.c.chat_id)
-        .where(
-            chats.c.platform == chat.platform,
-            chats.c.chat == chat.chat,
-            chats.c.thread == thread_value(chat),
-        )
-    )
-    return or_(sources.c.configured, sources.c.id.in_(mine))
