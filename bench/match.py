@@ -121,9 +121,9 @@ def english_vocabulary() -> list[str]:
 
 def ukrainian_lexemes(limit: int, rng: random.Random) -> list[list[str]]:
     """`limit` Ukrainian lemmas with their forms (the first form is the lemma)."""
-    import pymorphy3
+    from bot.match.forms import analyzer
 
-    morph = pymorphy3.MorphAnalyzer(lang="uk")
+    morph = analyzer("uk")  # the bot's own: the dictionaries are loaded once, as in the bot
     lemmas: dict[str, None] = {}
     for word, tag, normal, *_ in itertools.islice(morph.iter_known_word_parses(), 400_000):
         if word == normal and tag.POS in ("NOUN", "ADJF", "VERB") and len(word) > 3:

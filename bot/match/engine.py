@@ -22,21 +22,23 @@ from __future__ import annotations
 
 import gc
 from array import array
-from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeAlias, TypeVar
 
 from bot.match.base import Document, Hits, Query
 from bot.match.compile import STOP_WORDS, CompiledQuery, Group, Term, WordClass, compile_topic
+from bot.match.ids import IdMap
 from bot.match.pairs import adjacent_words, story_classes, story_pairs
 from bot.match.story import Story
 
 ONE, PRESENCE, PHRASE, EVALUATE = 0, 1, 2, 3
+_NO_SUBS: array[int] = array("q")  # shared, never appended to: one-word topics need no array
 
 # Per group: per required term, per alternative, the class ids that must all be in the story;
 # and the class ids of its single-word negations (which must all be absent).
 _Need = tuple[tuple[tuple[tuple[int, ...], ...], ...], tuple[int, ...]]
 _Anchor = int | tuple[int, int]  # a class id, or a pair of class ids of adjacent words
-_K = TypeVar("_K", int, tuple[int, int])
+_K = TypeVar("_K", bound=Hashable)
 
 
 class _Entry:
@@ -47,8 +49,8 @@ class _Entry:
         self.kind = kind
         self.query = query if kind == EVALUATE else None  # kept only where it is evaluated
         # subscription ids as machine integers (8 bytes each, not a 36-byte int object and pointer);
-        # empty for a one-word topic: see PercolatorIndex._word_subs
-        self.subs: array[int] = array("q")
+        # shared and empty for a one-word topic: see PercolatorIndex._word_subs
+        self.subs: array[int] = _NO_SUBS
         self.count = 0
         self.need: tuple[_Need, ...] = ()
         # the same, when no term has alternatives: per group (required ids, negated ids)
@@ -69,6 +71,13 @@ class _Entry:
             if all(any(present.issuperset(alt) for alt in term) for term in terms)
             and present.isdisjoint(negative)
         ]
+
+
+# The entries indexed under one anchor. Most anchors have one: a tuple of one is ~40 bytes smaller
+# than a list, which adds up over a few hundred thousand anchors; a bucket that grows past a few
+# becomes a list, so adding to a popular anchor stays O(1).
+_Bucket: TypeAlias = tuple[_Entry, ...] | list[_Entry]
+_SMALL_BUCKET = 8
 
 
 def class_cost(c: WordClass) -> int:
@@ -129,26 +138,24 @@ def as_compiled(query: Query) -> CompiledQuery:
     return query if isinstance(query, CompiledQuery) else compile_topic(query.text)
 
 
-_NO_SUBS: array[int] = array("q")  # shared, never appended to: one-word topics need no array
-
-
 class PercolatorIndex:
     """`TopicIndex` over subscription ids; `Hit.query_id` is the subscription id."""
 
     def __init__(self, queries: Iterable[tuple[int, Query]] = ()) -> None:
         self._entries: dict[str, _Entry] = {}  # query key → entry
-        self._sub_entry: dict[int, _Entry] = {}  # subscription id → its entry
+        # subscription id → its entry (a dict of a million int keys would cost ~60 MB more)
+        self._sub_entry: IdMap[_Entry] = IdMap()
         self._class_ids: dict[WordClass, int] = {}
         self._classes: list[WordClass] = []
         # story word key → its class id, and the few keys in several classes: split so a story
         # maps its keys to classes with C-level set and map operations
         self._key_cid: dict[str, int] = {}
         self._key_cids: dict[str, list[int]] = {}
-        self._by_class: dict[int, list[_Entry]] = {}
+        self._by_class: dict[int, _Bucket] = {}
         # The most common topic, one word: its subscribers straight under the word's class, so a
         # story turns each of its words into one group of hits.
         self._word_subs: dict[int, array[int]] = {}
-        self._by_pair: dict[tuple[int, int], list[_Entry]] = {}
+        self._by_pair: dict[tuple[int, int], _Bucket] = {}
         for sub_id, query in queries:
             self.add(sub_id, query)
 
@@ -178,12 +185,14 @@ class PercolatorIndex:
         entry = _Entry(query, kind_of(query))
         cid = self._class_id
         if entry.kind in (PRESENCE, EVALUATE):
-            entry.need = self._need(query)
-            if all(len(term) == 1 for terms, _ in entry.need for term in terms):
+            need = self._need(query)
+            if all(len(term) == 1 for terms, _ in need for term in terms):
                 entry.flat = tuple(
                     (tuple(c for (alt,) in terms for c in alt), negative)
-                    for terms, negative in entry.need
+                    for terms, negative in need
                 )
+            else:  # kept only where `flat` cannot say it (one tuple or the other: memory)
+                entry.need = need
         placed: dict[_Anchor, None] = {}
         for group in query.groups:
             term = anchor_term_of(group)
@@ -194,13 +203,13 @@ class PercolatorIndex:
                     placed[cid(anchor)] = None
         entry.anchors = tuple(placed)
         if _is_one_word(entry):
-            entry.subs = _NO_SUBS  # its subscribers live in _word_subs
-            return entry
+            return entry  # its subscribers live in _word_subs
+        entry.subs = array("q")
         for a in entry.anchors:
             if isinstance(a, tuple):
-                self._by_pair.setdefault(a, []).append(entry)
+                _put(self._by_pair, a, entry)
             else:
-                self._by_class.setdefault(a, []).append(entry)
+                _put(self._by_class, a, entry)
         return entry
 
     def _need(self, query: CompiledQuery) -> tuple[_Need, ...]:
@@ -234,10 +243,10 @@ class PercolatorIndex:
         else:
             entry.subs.append(sub_id)
         entry.count += 1
-        self._sub_entry[sub_id] = entry
+        self._sub_entry.set(sub_id, entry)
 
     def remove(self, sub_id: int) -> None:
-        entry = self._sub_entry.pop(sub_id, None)
+        entry = self._sub_entry.pop(sub_id)
         if entry is None:
             return
         entry.count -= 1
@@ -262,12 +271,23 @@ class PercolatorIndex:
                 _drop(self._by_class, a, entry)
 
     def _present_words(self, story: Story, cid: int) -> set[str]:
-        key_word = story.key_word
-        return {key_word[f] for f in self._classes[cid].forms if f in key_word}
+        forms = self._classes[cid].forms
+        special_keys = story.special_keys
+        if len(forms) == 1:
+            (form,) = forms
+            if form in story.distinct:
+                return {form}
+            word = special_keys.get(form)
+            return set() if word is None else {word}
+        # a lexeme's forms (up to MAX_FORMS): intersect at C speed, not one look-up a form
+        found = story.distinct.intersection(forms)
+        if special_keys:
+            found.update(map(special_keys.__getitem__, special_keys.keys() & forms))
+        return found
 
     def match(self, doc: Document) -> Hits:
         story = Story(doc)
-        key_word = story.key_word
+        surface = story.surface
         cids, odd, local = story_classes(story, self._key_cid, self._key_cids)
         if not cids:
             return Hits()
@@ -287,9 +307,9 @@ class PercolatorIndex:
             forms = classes[cid].forms
             if len(forms) == 1:  # most words: one form, so one story word
                 (form,) = forms
-                terms: tuple[str, ...] = (written(key_word[form]),)
+                terms: tuple[str, ...] = (written(surface(form)),)
             else:
-                terms = tuple(sorted(written(w) for w in present_words(cid)))
+                terms = tuple(sorted(map(written, present_words(cid))))
             groups.append((word_subs[cid][:], terms))
         words: dict[_Entry, set[str]] = {}  # decided entries → the story words that matched
         candidates: dict[str, _Entry] = {}
@@ -371,9 +391,23 @@ def _is_one_word(entry: _Entry) -> bool:
     return entry.kind == ONE and len(entry.anchors) == 1
 
 
-def _drop(table: dict[_K, list[_Entry]], anchor: _K, entry: _Entry) -> None:
-    bucket = table[anchor]
-    bucket.remove(entry)
+def _put(table: dict[_K, _Bucket], anchor: _K, entry: _Entry) -> None:
+    bucket = table.get(anchor, ())
+    if isinstance(bucket, list):
+        bucket.append(entry)
+    elif len(bucket) < _SMALL_BUCKET:
+        table[anchor] = (*bucket, entry)
+    else:
+        table[anchor] = [*bucket, entry]
+
+
+def _drop(table: dict[_K, _Bucket], anchor: _K, entry: _Entry) -> None:
+    bucket: _Bucket = table[anchor]
+    if isinstance(bucket, list):
+        bucket.remove(entry)
+    else:
+        bucket = tuple(e for e in bucket if e is not entry)
+        table[anchor] = bucket
     if not bucket:
         del table[anchor]
 

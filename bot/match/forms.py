@@ -28,7 +28,8 @@ MAX_FORMS = 64  # a bound on one word's forms, so a topic's size is bounded too
 
 
 @functools.cache
-def _analyzer(lang: str) -> Any:
+def analyzer(lang: str) -> Any:
+    """The process's one pymorphy3 analyzer for `lang` ("uk" or "ru")."""
     import pymorphy3  # loaded on first Cyrillic topic: ~0.2 s and ~20 MB per language
 
     return pymorphy3.MorphAnalyzer(lang=lang)
@@ -72,15 +73,15 @@ def _lexeme_forms(word: str) -> frozenset[str]:
     forms = {word}
     for lang in _languages(word):
         try:
-            analyzer = _analyzer(lang)
+            morph = analyzer(lang)
             # Most topic words the dictionary lacks are names: a cheap look-up skips the slow
             # guessing parser for them (they are then kept as typed). Strict first: it is much
             # faster than the look-up that also tries "ё" for "е".
-            if not analyzer.word_is_known(word, strict=True) and not (
-                lang == "ru" and "е" in word and analyzer.word_is_known(word)
+            if not morph.word_is_known(word, strict=True) and not (
+                lang == "ru" and "е" in word and morph.word_is_known(word)
             ):
                 continue
-            parses = analyzer.parse(word)
+            parses = morph.parse(word)
         except Exception:  # a dictionary problem must not stop a topic from being saved
             log.exception("pymorphy3 (%s) failed on %r", lang, word)
             continue

@@ -23,12 +23,17 @@ def story_classes(
     its odd words: words in several classes, and words with other keys (plurals, accents, ё),
     which have both keys' classes; and its keys that are in one class, with the class (a small
     dict, cheaper to look every word up in than the index's big one)."""
-    key_word = story.key_word
-    keys = key_word.keys() & key_cid.keys()
+    special_keys = story.special_keys
+    keys = key_cid.keys() & story.distinct  # the view first: it iterates the story's side
+    if special_keys:
+        keys |= key_cid.keys() & special_keys.keys()
     local = dict(zip(keys, map(key_cid.__getitem__, keys), strict=True))
     cids = set(local.values())
     odd: dict[str, list[int]] = {}
-    for k in key_word.keys() & key_cids.keys():
+    several = key_cids.keys() & story.distinct
+    if special_keys:
+        several |= key_cids.keys() & special_keys.keys()
+    for k in several:
         cids.update(key_cids[k])
         odd[k] = key_cids[k]
     for w in story.special:

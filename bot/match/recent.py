@@ -59,7 +59,7 @@ class RecentStories:
             self._seen.add(article.key)
             postings = self._postings
             story = Story(Document(article.title, article.summary))
-            for key in story.key_word:
+            for key in story.keys_present():
                 found = postings.get(key)
                 if found is None:
                     postings[key] = array("q", (n,))

@@ -1,28 +1,35 @@
 """One story, normalised once and looked at by every candidate query.
 
-Built eagerly, in one pass over the story's distinct words: each word's keys, and for every key
+Built eagerly with C-level passes over the story's words: the distinct words (most are their own
+keys), and the few special words with other keys (plurals, accents, ё), each other key mapped to
 one representative word (the smallest, so every path reports the same word). Phrases are verified
-by finding a start word in the word list (a C-speed `list.index`); the key → words map that needs
-is built only when a phrase is verified.
+by finding a start word in the word list (a C-speed `list.index`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import compress, filterfalse, repeat
 
 from bot.match.base import Document
-from bot.match.text import SEEN, SPECIAL, keys_of, prepare, tokenise, written
+from bot.match.text import FOLDABLE, keys_of, prepare, tokenise
+
+_PLURAL_ENDS = ("s", "'")
 
 
 class Field:
-    """The title or the body: its case-folded words in order."""
+    """The title or the body: its case-folded words in order, and each as first written."""
 
-    __slots__ = ("folded", "prepared", "words")
+    __slots__ = ("foldable", "shown", "words")
 
     def __init__(self, text: str) -> None:
-        self.prepared = prepare(text)
-        self.folded = self.prepared.casefold()
-        self.words: list[str] = tokenise(self.folded)
+        prepared = prepare(text)
+        self.foldable = FOLDABLE.search(prepared) is not None
+        written = tokenise(prepared)
+        self.words: list[str] = list(map(str.casefold, written))
+        # folded word → its first occurrence as written, made at C speed in one go (reversed,
+        # so the first occurrence is the one kept): every hit reports its words this way
+        self.shown = dict(zip(reversed(self.words), reversed(written), strict=True))
 
     def starts(self, word: str) -> Iterator[int]:
         """Every position of `word`."""
@@ -37,33 +44,33 @@ class Field:
 
 
 class Story:
-    __slots__ = (
-        "_written",
-        "body",
-        "distinct",
-        "key_word",
-        "special",
-        "title",
-    )
+    __slots__ = ("body", "distinct", "special", "special_keys", "title")
 
     def __init__(self, doc: Document) -> None:
-        self.title = Field(doc.title)
-        self.body = Field(doc.body)
-        distinct = set(self.title.words)
-        distinct.update(self.body.words)
-        for w in distinct - SEEN:  # words never seen before: fold them once
-            keys_of(w)
+        self.title = title = Field(doc.title)
+        self.body = body = Field(doc.body)
+        distinct = set(title.words)
+        distinct.update(body.words)
         self.distinct = distinct
-        # Most words are their own key; the few that are not (plurals, accents, ё) are mapped
-        # after, so a word that is itself the key is the one reported for it.
-        key_word = dict(zip(distinct, distinct, strict=True))
-        self.special = sorted(distinct & SPECIAL)
+        # Most words are their own keys. Only a word ending in "s" or an apostrophe can be an
+        # English plural or possessive, and only a text with accented Latin letters or ё has words
+        # to fold: found with C-level filters, so the memo is asked about a few words, not all.
+        maybe = set(compress(distinct, map(str.endswith, distinct, repeat(_PLURAL_ENDS))))
+        if title.foldable or body.foldable:
+            maybe.update(filterfalse(str.isascii, distinct))
+        self.special = sorted(w for w in maybe if keys_of(w) != (w, w))
+        # the other keys the special words have, each → the word reported for it: a word that is
+        # itself the key is reported as itself, else the smallest special word with that key
+        special_keys: dict[str, str] = {}
         for w in self.special:
-            raw, derived = keys_of(w)
-            key_word.setdefault(raw, w)
-            key_word.setdefault(derived, w)
-        self.key_word = key_word  # every key in the story → the word reported for it
-        self._written: dict[str, str] = {}
+            for key in keys_of(w):
+                if key not in distinct:
+                    special_keys.setdefault(key, w)
+        self.special_keys = special_keys
+
+    def keys_present(self) -> set[str]:
+        """Every key the story has."""
+        return self.distinct | self.special_keys.keys()
 
     def words_with(self, key: str, *, exact: bool) -> list[str]:
         """The story's words whose raw key (or, unless `exact`, derived key) is `key`.
@@ -72,7 +79,7 @@ class Story:
         special words can qualify: no map of every word by key is needed."""
         by_raw: list[str] = []
         by_derived: list[str] = []
-        if key in self.distinct and key not in self.special:
+        if key in self.distinct and keys_of(key)[0] == key:
             by_raw.append(key)
         for w in self.special:
             raw, derived = keys_of(w)
@@ -87,17 +94,15 @@ class Story:
         return keys_of(word)
 
     def has(self, key: str) -> bool:
-        return key in self.key_word
+        return key in self.distinct or key in self.special_keys
 
     def surface(self, key: str) -> str:
         """The one case-folded word reported for `key` (the same whichever way it was found)."""
-        return self.key_word[key]
+        return key if key in self.distinct else self.special_keys[key]
 
     def written(self, folded: str) -> str:
         """A case-folded word of the story as the story wrote it (title first)."""
-        found = self._written.get(folded)
+        found = self.title.shown.get(folded)
         if found is None:
-            title = self.title
-            field = title if folded in title.folded and folded in title.words else self.body
-            found = self._written[folded] = written(field.prepared, field.folded, folded)
+            found = self.body.shown.get(folded, folded)
         return found

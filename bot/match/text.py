@@ -60,6 +60,11 @@ def prepare(text: str) -> str:
 _LATIN_ACCENTED = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 
 
+# What makes a word's raw key differ from the word: a Latin letter with a diacritic (or a bare
+# combining mark), or ё, in either case.
+FOLDABLE = re.compile("[ёЁ\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
+
+
 def _is_latin(ch: str) -> bool:
     return "LATIN" in unicodedata.name(ch, "")
 
@@ -154,28 +159,14 @@ def tokenise(folded: str) -> list[str]:
 
 
 def folded_words(text: str) -> list[str]:
-    """The case-folded words of prepared `text`, in order (not yet accent-folded: see keys_of)."""
-    return tokenise(text.casefold())
+    """The case-folded words of prepared `text`, in order (not yet accent-folded: see keys_of).
+
+    Split first, then each word folded: so a word keeps its written form beside it (see
+    `story.Field`), and a letter whose folded form carries a combining mark (İ → i̇) stays in its
+    word, where `fold_word` drops the mark."""
+    return list(map(str.casefold, tokenise(text)))
 
 
 def words(text: str) -> list[str]:
     """The derived keys of `text`'s words, in order: what a plain topic is compared on."""
     return [keys_of(w)[1] for w in folded_words(prepare(text))]
-
-
-def written(prepared: str, folded: str, word: str) -> str:
-    """`word` (a case-folded word of `folded`, which is `prepared.casefold()`) as it was written.
-
-    Falls back to `word` itself when case folding changed the text's length (ß → ss), because
-    offsets then no longer line up."""
-    if len(prepared) != len(folded):
-        return word
-    start = 0
-    while (at := folded.find(word, start)) >= 0:
-        end = at + len(word)
-        before = folded[at - 1] if at else " "
-        after = folded[end] if end < len(folded) else " "
-        if not (before.isalnum() or after.isalnum()):
-            return prepared[at:end]
-        start = at + 1
-    return word

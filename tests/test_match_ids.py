@@ -1,0 +1,72 @@
+"""The subscription id table behaves as a dict, whatever order ids come and go in."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.match.base import Document
+from bot.match.engine import QueryMatcher
+from bot.match.ids import IdMap
+
+ops = st.lists(
+    st.tuples(st.sampled_from(["set", "pop", "get"]), st.integers(-50, 50), st.integers(0, 9)),
+    max_size=200,
+)
+
+
+@given(ops)
+def test_id_map_is_a_dict(steps: list[tuple[str, int, int]]) -> None:
+    table, model = IdMap(), dict[int, int]()
+    for op, key, value in steps:
+        if op == "set":
+            table.set(key, value)
+            model[key] = value
+        elif op == "pop":
+            assert table.pop(key) == model.pop(key, None)
+        else:
+            assert table.get(key) == model.get(key)
+        assert len(table) == len(model)
+
+
+def test_subscriptions_added_out_of_order_and_removed_keep_their_topics() -> None:
+    m = QueryMatcher()
+    index = m.index([(10, m.parse("Kyiv")), (30, m.parse("Sumy Oblast"))])
+    index.add(20, m.parse("drone AND Kharkiv"))  # an id below the largest: inserted, not appended
+    index.add(5, m.parse("Sumy Oblast"))
+    doc = Document("Drone over Kharkiv and Kyiv", "Sumy Oblast governor")
+    assert sorted(h.query_id for h in index.match(doc)) == [5, 10, 20, 30]
+    index.remove(30)
+    index.remove(20)  # its query has no subscriber left: its slot is freed and reused
+    index.add(40, m.parse("Lviv"))
+    index.add(20, m.parse("Kharkiv"))
+    assert sorted(h.query_id for h in index.match(doc)) == [5, 10, 20]
+    assert len(index) == 4
+
+
+def test_many_queries_under_one_anchor_come_and_go() -> None:
+    # "Zaporizhzhia" is the rarest word of each query, so all 20 share its bucket, which grows
+    # from a tuple into a list and shrinks again as they go.
+    m = QueryMatcher()
+    index = m.index([])
+    words = [f"word{i}" for i in range(20)]
+    for i, w in enumerate(words):
+        index.add(i, m.parse(f"Zaporizhzhia AND {w}"))
+        index.add(100 + i, m.parse(f'"Zaporizhzhia Oblast" {w}'))
+    doc = Document("Zaporizhzhia Oblast", " ".join(words[::2]))
+    assert sorted(h.query_id for h in index.match(doc)) == [
+        *range(0, 20, 2),
+        *range(100, 120, 2),
+    ]
+    for i in range(0, 20, 4):
+        index.remove(i)
+        index.remove(100 + i)
+    assert sorted(h.query_id for h in index.match(doc)) == [
+        *range(2, 20, 4),
+        *range(102, 120, 4),
+    ]
+    for i in range(20):
+        index.remove(i)
+        index.remove(100 + i)
+    assert len(index) == 0
+    assert list(index.match(doc)) == []
