@@ -86,7 +86,10 @@ def _make_term(
     )
     key = ("title:" if title_only else "") + (f'"{shown}"' if " " in shown else shown)
     alts: list[tuple[WordClass, ...]] = [
-        tuple(_word_class(w, ex) for w, ex in zip(folded, exact, strict=True))
+        tuple(
+            WordClass(forms_of(raw, derived, exact=ex), ex)
+            for (raw, derived), ex in zip(keys, exact, strict=True)
+        )
     ]
     if not any(exact):
         for other in alternatives(tuple(derived for _, derived in keys)):

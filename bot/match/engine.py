@@ -27,8 +27,9 @@ from typing import TypeAlias, TypeVar
 
 from bot.match.base import Document, Hits, Query
 from bot.match.compile import STOP_WORDS, CompiledQuery, Group, Term, WordClass, compile_topic
+from bot.match.groups import GroupIndex
 from bot.match.ids import IdMap
-from bot.match.pairs import adjacent_words, story_classes, story_pairs
+from bot.match.pairs import PAIR_SHIFT, adjacent_words, pair_key, story_classes, story_pairs
 from bot.match.story import Story
 
 ONE, PRESENCE, PHRASE, EVALUATE = 0, 1, 2, 3
@@ -155,7 +156,10 @@ class PercolatorIndex:
         # The most common topic, one word: its subscribers straight under the word's class, so a
         # story turns each of its words into one group of hits.
         self._word_subs: dict[int, array[int]] = {}
-        self._by_pair: dict[tuple[int, int], _Bucket] = {}
+        self._by_pair: dict[int, _Bucket] = {}  # by `pair_key`
+        self._firsts: dict[int, int] = {}  # class → how many pair anchors it begins
+        # Boolean queries of single words (without place names' other names): filed by group.
+        self._groups: GroupIndex[_Entry] = GroupIndex()
         for sub_id, query in queries:
             self.add(sub_id, query)
 
@@ -193,6 +197,16 @@ class PercolatorIndex:
                 )
             else:  # kept only where `flat` cannot say it (one tuple or the other: memory)
                 entry.need = need
+        if _in_groups(entry):
+            assert entry.flat is not None
+            placed_class: dict[_Anchor, None] = {}
+            for group, (required, negative) in zip(query.groups, entry.flat, strict=True):
+                at = cid(anchors(anchor_term_of(group))[0])
+                self._groups.add(at, entry, required, negative)
+                placed_class[at] = None
+            entry.anchors = tuple(placed_class)
+            entry.subs = array("q")
+            return entry
         placed: dict[_Anchor, None] = {}
         for group in query.groups:
             term = anchor_term_of(group)
@@ -207,7 +221,9 @@ class PercolatorIndex:
         entry.subs = array("q")
         for a in entry.anchors:
             if isinstance(a, tuple):
-                _put(self._by_pair, a, entry)
+                if pair_key(*a) not in self._by_pair:
+                    self._firsts[a[0]] = self._firsts.get(a[0], 0) + 1
+                _put(self._by_pair, pair_key(*a), entry)
             else:
                 _put(self._by_class, a, entry)
         return entry
@@ -230,9 +246,10 @@ class PercolatorIndex:
         """Index subscription `sub_id` (replacing what it was indexed as before, if anything)."""
         compiled = as_compiled(query)
         old = self._sub_entry.get(sub_id)
-        if old is not None and old.key == compiled.key:
-            return
-        self.remove(sub_id)
+        if old is not None:
+            if old.key == compiled.key:
+                return
+            self.remove(sub_id)
         entry = self._entries.get(compiled.key)
         if entry is None:
             entry = self._entries[compiled.key] = self._new_entry(compiled)
@@ -264,9 +281,18 @@ class PercolatorIndex:
         del self._entries[entry.key]
         if _is_one_word(entry):
             return
+        if _in_groups(entry):
+            for a in entry.anchors:
+                assert isinstance(a, int)
+                self._groups.remove(a, entry)
+            return
         for a in entry.anchors:
             if isinstance(a, tuple):
-                _drop(self._by_pair, a, entry)
+                _drop(self._by_pair, pair_key(*a), entry)
+                if pair_key(*a) not in self._by_pair:
+                    self._firsts[a[0]] -= 1
+                    if not self._firsts[a[0]]:
+                        del self._firsts[a[0]]
             else:
                 _drop(self._by_class, a, entry)
 
@@ -287,12 +313,10 @@ class PercolatorIndex:
 
     def match(self, doc: Document) -> Hits:
         story = Story(doc)
-        surface = story.surface
         cids, odd, local = story_classes(story, self._key_cid, self._key_cids)
         if not cids:
             return Hits()
         present: dict[int, set[str]] = {}
-        classes = self._classes
 
         def present_words(cid: int) -> set[str]:
             found = present.get(cid)
@@ -300,17 +324,45 @@ class PercolatorIndex:
                 found = present[cid] = self._present_words(story, cid)
             return found
 
+        # A class's words as the story wrote them, sorted: made once a story, and shared by every
+        # hit on the class (a popular word is in a one-word topic and many boolean ones).
+        shown: dict[int, tuple[str, ...]] = {}
+        written, classes = story.written, self._classes
+        distinct, special_keys = story.distinct, story.special_keys
+        title_shown, body_shown = story.title.shown, story.body.shown
+
+        def class_terms(cid: int) -> tuple[str, ...]:
+            terms = shown.get(cid)
+            if terms is None:
+                forms = classes[cid].forms
+                if len(forms) == 1:  # most words: one form, so one story word
+                    (form,) = forms
+                    word = form if form in distinct else special_keys[form]
+                    terms = (title_shown.get(word) or body_shown.get(word, word),)
+                else:
+                    terms = tuple(sorted(map(written, present_words(cid))))
+                shown[cid] = terms
+            return terms
+
         groups: list[tuple[Sequence[int], tuple[str, ...]]] = []
-        written = story.written
         word_subs = self._word_subs
         for cid in cids & word_subs.keys():
-            forms = classes[cid].forms
-            if len(forms) == 1:  # most words: one form, so one story word
-                (form,) = forms
-                terms: tuple[str, ...] = (written(surface(form)),)
+            groups.append((word_subs[cid][:], class_terms(cid)))
+        for entry in self._groups.matching(cids):
+            flat = entry.flat
+            assert flat is not None
+            if len(flat) == 1:  # found, so its one group matches
+                hit = flat[0][0]
+            else:  # every group that matches names its words (a loop: faster than a genexpr)
+                hit = ()
+                for required, negative in flat:
+                    if cids.issuperset(required) and cids.isdisjoint(negative):
+                        hit += required
+            if len(hit) == 1:
+                terms = class_terms(hit[0])
             else:
-                terms = tuple(sorted(map(written, present_words(cid))))
-            groups.append((word_subs[cid][:], terms))
+                terms = tuple(sorted(set().union(*map(class_terms, hit))))
+            groups.append((entry.subs[:], terms))
         words: dict[_Entry, set[str]] = {}  # decided entries → the story words that matched
         candidates: dict[str, _Entry] = {}
         by_class = self._by_class
@@ -321,19 +373,7 @@ class PercolatorIndex:
                     words.setdefault(entry, set()).update(present_words(cid))
                 elif kind == EVALUATE:
                     candidates[entry.key] = entry
-                elif entry in words:
-                    continue
-                elif entry.flat is not None:  # inlined: the common boolean query, set tests
-                    flat_words: set[str] | None = None
-                    for required, negative in entry.flat:
-                        if cids.issuperset(required) and cids.isdisjoint(negative):
-                            if flat_words is None:
-                                flat_words = set()
-                            for c in required:
-                                flat_words |= present_words(c)
-                    if flat_words is not None:
-                        words[entry] = flat_words
-                else:
+                elif entry not in words:  # a boolean query with place names' other names
                     matched = entry.matched_groups(cids)
                     if matched:
                         found_words: set[str] = set()
@@ -344,7 +384,7 @@ class PercolatorIndex:
                                         found_words |= present_words(alt[0])
                         words[entry] = found_words
         if self._by_pair:
-            self._match_pairs(story, odd, local.get, words, candidates, present_words)
+            self._match_pairs(story, odd, local, words, candidates, present_words)
         for entry, found_words in words.items():
             if len(found_words) == 1:
                 terms = tuple(map(written, found_words))
@@ -364,27 +404,29 @@ class PercolatorIndex:
         self,
         story: Story,
         odd: dict[str, list[int]],
-        get: Callable[[str], int | None],
+        local: dict[str, int],
         words: dict[_Entry, set[str]],
         candidates: dict[str, _Entry],
         present_words: Callable[[int], set[str]],
     ) -> None:
-        """`get`: a story word's class, for the story's words that are not `odd`."""
+        """`local`: a story word's class, for the story's words that are not `odd`."""
         by_pair = self._by_pair
-        for pair in story_pairs(story, odd, get) & by_pair.keys():
-            for entry in by_pair[pair]:  # type: ignore[index]
+        for pair in story_pairs(story, odd, local, self._firsts) & by_pair.keys():
+            for entry in by_pair[pair]:
                 if entry.kind == EVALUATE:
                     candidates[entry.key] = entry
                     continue
-                a, b = pair
-                assert a is not None and b is not None
+                a, b = pair >> PAIR_SHIFT, pair & _LOW
                 left, right = present_words(a), present_words(b)
                 found = words.setdefault(entry, set())
                 if len(left) == 1 and len(right) == 1:  # each class has one word in the story
                     found |= left
                     found |= right
                 else:  # several forms present: only those that stand next to each other
-                    adjacent_words(story, odd, get, self._classes, (a, b), found)
+                    adjacent_words(story, odd, local.get, self._classes, (a, b), found)
+
+
+_LOW = (1 << PAIR_SHIFT) - 1
 
 
 def _is_one_word(entry: _Entry) -> bool:
@@ -399,6 +441,10 @@ def _put(table: dict[_K, _Bucket], anchor: _K, entry: _Entry) -> None:
         table[anchor] = (*bucket, entry)
     else:
         table[anchor] = [*bucket, entry]
+
+
+def _in_groups(entry: _Entry) -> bool:
+    return entry.kind == PRESENCE and entry.flat is not None
 
 
 def _drop(table: dict[_K, _Bucket], anchor: _K, entry: _Entry) -> None:

@@ -55,33 +55,51 @@ Forms = frozenset[str] | tuple[str]  # a 1-tuple for a word with no other forms 
 
 # Words the dictionaries do not know (mostly names): a set entry costs far less than a memo.
 _UNKNOWN: set[str] = set()
+# Words they know → their forms; parsing is the slow part of saving a topic.
+_KNOWN: dict[str, frozenset[str]] = {}
+_KNOWN_MAX = 50_000
 
 
 def cyrillic_forms(word: str) -> Forms:
     """Every folded form of the lexeme(s) of case-folded Cyrillic `word`, itself included."""
+    found = _KNOWN.get(word)
+    if found is not None:
+        return found
     if word in _UNKNOWN:
         return (word,)
-    forms = _lexeme_forms(word)
-    if len(forms) == 1:
+    # Most topic words the dictionaries lack are names: a look-up keeps them out of the slow
+    # parser, and out of the memo, where they would push out the words it has parsed.
+    forms = _lexeme_forms(word) if any(_knows(lang, word) for lang in _languages(word)) else None
+    if forms is None or len(forms) == 1:
         _UNKNOWN.add(word)
         return (word,)
+    if len(_KNOWN) >= _KNOWN_MAX:
+        _KNOWN.clear()
+    _KNOWN[word] = forms
     return forms
 
 
-@functools.lru_cache(maxsize=50_000)
+def _knows(lang: str, word: str) -> bool:
+    try:
+        morph = analyzer(lang)
+        # strict first: it is much faster than the look-up that also tries "ё" for "е"
+        return bool(
+            morph.word_is_known(word, strict=True)
+            or (lang == "ru" and "е" in word and morph.word_is_known(word))
+        )
+    except Exception:  # a dictionary problem must not stop a topic from being saved
+        log.exception("pymorphy3 (%s) failed on %r", lang, word)
+        return False
+
+
 def _lexeme_forms(word: str) -> frozenset[str]:
+    """The forms of a word a dictionary knows."""
     forms = {word}
     for lang in _languages(word):
+        if not _knows(lang, word):
+            continue
         try:
-            morph = analyzer(lang)
-            # Most topic words the dictionary lacks are names: a cheap look-up skips the slow
-            # guessing parser for them (they are then kept as typed). Strict first: it is much
-            # faster than the look-up that also tries "ё" for "е".
-            if not morph.word_is_known(word, strict=True) and not (
-                lang == "ru" and "е" in word and morph.word_is_known(word)
-            ):
-                continue
-            parses = morph.parse(word)
+            parses = analyzer(lang).parse(word)
         except Exception:  # a dictionary problem must not stop a topic from being saved
             log.exception("pymorphy3 (%s) failed on %r", lang, word)
             continue

@@ -28,8 +28,10 @@ class IdMap(Generic[V]):
     def _find(self, key: int) -> int:
         """The position of `key`, or -1."""
         ids = self._ids
+        if not ids or key > ids[-1]:  # a new subscription: the common case while building
+            return -1
         i = bisect_left(ids, key)
-        return i if i < len(ids) and ids[i] == key else -1
+        return i if ids[i] == key else -1
 
     def get(self, key: int) -> V | None:
         i = self._find(key)

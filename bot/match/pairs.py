@@ -8,8 +8,8 @@ themselves: plurals, accents, ё) are paired explicitly at their positions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from itertools import pairwise
+from collections.abc import Callable, Container, Sequence
+from itertools import compress, count, repeat
 
 from bot.match.compile import WordClass
 from bot.match.story import Story
@@ -21,14 +21,14 @@ def story_classes(
 ) -> tuple[set[int], dict[str, list[int]], dict[str, int]]:
     """The classes the story has, found by C-level set algebra (most keys are in one class);
     its odd words: words in several classes, and words with other keys (plurals, accents, ё),
-    which have both keys' classes; and its keys that are in one class, with the class (a small
-    dict, cheaper to look every word up in than the index's big one)."""
+    which have both keys' classes; and each of its keys with its class if it is in one, else -1
+    (a small dict, cheaper to look every word up in than the index's big one, made with one
+    C-level pass over the big one)."""
     special_keys = story.special_keys
-    keys = key_cid.keys() & story.distinct  # the view first: it iterates the story's side
-    if special_keys:
-        keys |= key_cid.keys() & special_keys.keys()
-    local = dict(zip(keys, map(key_cid.__getitem__, keys), strict=True))
+    keys = [*story.distinct, *special_keys]
+    local = dict(zip(keys, map(key_cid.get, keys, repeat(-1)), strict=True))
     cids = set(local.values())
+    cids.discard(-1)
     odd: dict[str, list[int]] = {}
     several = key_cids.keys() & story.distinct
     if special_keys:
@@ -56,17 +56,36 @@ def _cids_of_key(key: str, key_cid: dict[str, int], key_cids: dict[str, list[int
     return [] if cid is None else [cid]
 
 
+PAIR_SHIFT = 32  # a pair of class ids (a, b) is the int a << 32 | b: hashed and compared cheaply
+
+
+def pair_key(a: int, b: int) -> int:
+    return a << PAIR_SHIFT | b
+
+
 def story_pairs(
-    story: Story, odd: dict[str, list[int]], get: Callable[[str], int | None]
-) -> set[tuple[int | None, int | None]]:
-    """Every (class, class) of adjacent words (with None for a word of no class)."""
-    pairs: set[tuple[int | None, int | None]] = set()
+    story: Story, odd: dict[str, list[int]], local: dict[str, int], firsts: Container[int]
+) -> set[int]:
+    """The `pair_key` of every two adjacent words whose first word's class begins a phrase in
+    `firsts` (a few dozen places in a story: found with C-level passes, then paired one by one)."""
+    distinct = list(story.distinct)
+    starters = set(compress(distinct, map(firsts.__contains__, map(local.__getitem__, distinct))))
+    starters.update(w for w, cids in odd.items() if any(c in firsts for c in cids))
+    pairs: set[int] = set()
+    get = local.get
     for field in (story.title, story.body):
-        seq = list(map(get, field.words))  # each word's class (None: none, or see `odd`)
-        pairs.update(pairwise(seq))
-        for w in odd:
-            for i in field.starts(w):
-                pairs.update(_pairs_at(field.words, i, odd, get))
+        words = field.words
+        last = len(words) - 1
+        for i in compress(count(), map(starters.__contains__, words)):
+            if i == last:
+                continue
+            word, after = words[i], words[i + 1]
+            if word in odd or after in odd:
+                for a in _cids_of_word(word, odd, get):
+                    for b in _cids_of_word(after, odd, get):
+                        pairs.add(a << PAIR_SHIFT | b)
+            else:  # a word of no class is -1: its key is never a pair's
+                pairs.add(local[word] << PAIR_SHIFT | local[after])
     return pairs
 
 
@@ -105,19 +124,4 @@ def _cids_of_word(
     if found is not None:
         return found
     cid = get(word)
-    return () if cid is None else (cid,)
-
-
-def _pairs_at(
-    fw: list[str], i: int, odd: dict[str, list[int]], get: Callable[[str], int | None]
-) -> Iterable[tuple[int, int]]:
-    """The class pairs of the word at `i` (an odd word) with its neighbours."""
-    mine = _cids_of_word(fw[i], odd, get)
-    if i > 0:
-        for a in _cids_of_word(fw[i - 1], odd, get):
-            for b in mine:
-                yield a, b
-    if i + 1 < len(fw):
-        for b in _cids_of_word(fw[i + 1], odd, get):
-            for a in mine:
-                yield a, b
+    return () if cid is None or cid < 0 else (cid,)

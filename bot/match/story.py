@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import compress, filterfalse, repeat
+from operator import ne
 
 from bot.match.base import Document
 from bot.match.text import FOLDABLE, keys_of, prepare, tokenise
 
-_PLURAL_ENDS = ("s", "'")
-
 
 class Field:
-    """The title or the body: its case-folded words in order, and each as first written."""
+    """The title or the body: its case-folded words in order, and how they were written."""
 
     __slots__ = ("foldable", "shown", "words")
 
@@ -26,10 +25,18 @@ class Field:
         prepared = prepare(text)
         self.foldable = FOLDABLE.search(prepared) is not None
         written = tokenise(prepared)
-        self.words: list[str] = list(map(str.casefold, written))
-        # folded word → its first occurrence as written, made at C speed in one go (reversed,
-        # so the first occurrence is the one kept): every hit reports its words this way
-        self.shown = dict(zip(reversed(self.words), reversed(written), strict=True))
+        words = self.words = list(map(str.casefold, written))
+        # folded word → its first occurrence written otherwise (most words are written folded
+        # already): C-level passes, reversed so that the first occurrence is the one kept
+        differ = list(map(ne, words, written))
+        differ.reverse()
+        self.shown = dict(
+            zip(
+                compress(reversed(words), differ),
+                compress(reversed(written), differ),
+                strict=True,
+            )
+        )
 
     def starts(self, word: str) -> Iterator[int]:
         """Every position of `word`."""
@@ -52,10 +59,11 @@ class Story:
         distinct = set(title.words)
         distinct.update(body.words)
         self.distinct = distinct
-        # Most words are their own keys. Only a word ending in "s" or an apostrophe can be an
-        # English plural or possessive, and only a text with accented Latin letters or ё has words
-        # to fold: found with C-level filters, so the memo is asked about a few words, not all.
-        maybe = set(compress(distinct, map(str.endswith, distinct, repeat(_PLURAL_ENDS))))
+        # Most words are their own keys. Only a word ending in "s" can be an English plural or
+        # possessive (no word ends in an apostrophe: see `tokenise`), and only a text with
+        # accented Latin letters or ё has words to fold: found with C-level filters, so the memo
+        # is asked about a few words, not all.
+        maybe = set(compress(distinct, map(str.endswith, distinct, repeat("s"))))
         if title.foldable or body.foldable:
             maybe.update(filterfalse(str.isascii, distinct))
         self.special = sorted(w for w in maybe if keys_of(w) != (w, w))
@@ -101,7 +109,8 @@ class Story:
         return key if key in self.distinct else self.special_keys[key]
 
     def written(self, folded: str) -> str:
-        """A case-folded word of the story as the story wrote it (title first)."""
+        """A case-folded word of the story as the story wrote it: its first occurrence written
+        otherwise (capitalised, say), title first, or else the word itself."""
         found = self.title.shown.get(folded)
         if found is None:
             found = self.body.shown.get(folded, folded)
