@@ -1,4 +1,5 @@
-"""The subscription id table behaves as a dict, whatever order ids come and go in."""
+"""The index's own containers: the id table is a dict whatever order ids come and go in; the
+group index finds exactly the groups a brute-force test finds; anchors shared by many queries."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from hypothesis import strategies as st
 
 from bot.match.base import Document
 from bot.match.engine import QueryMatcher
+from bot.match.groups import GroupIndex
 from bot.match.ids import IdMap
 
 ops = st.lists(
@@ -17,7 +19,8 @@ ops = st.lists(
 
 @given(ops)
 def test_id_map_is_a_dict(steps: list[tuple[str, int, int]]) -> None:
-    table, model = IdMap(), dict[int, int]()
+    table: IdMap[int] = IdMap()
+    model: dict[int, int] = {}
     for op, key, value in steps:
         if op == "set":
             table.set(key, value)
@@ -70,3 +73,31 @@ def test_many_queries_under_one_anchor_come_and_go() -> None:
         index.remove(100 + i)
     assert len(index) == 0
     assert list(index.match(doc)) == []
+
+
+cls = st.integers(0, 7)
+group = st.tuples(
+    st.lists(cls, min_size=1, max_size=3, unique=True), st.lists(cls, max_size=2, unique=True)
+)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 5), group), max_size=20),
+    st.sets(cls),
+    st.sets(st.integers(0, 5)),
+)
+def test_group_index_finds_what_testing_every_group_finds(
+    filed: list[tuple[int, tuple[list[int], list[int]]]], present: set[int], gone: set[int]
+) -> None:
+    index: GroupIndex[int] = GroupIndex()
+    for entry, (required, negative) in filed:
+        index.add(required[0], entry, tuple(required), tuple(negative))
+    for entry in gone:
+        for anchor in range(8):
+            index.remove(anchor, entry)
+    expected = {
+        entry
+        for entry, (required, negative) in filed
+        if entry not in gone and present.issuperset(required) and present.isdisjoint(negative)
+    }
+    assert set(index.matching(present)) == expected
