@@ -198,3 +198,16 @@ def test_hits_come_once_per_distinct_query_and_expand_to_every_subscriber() -> N
     assert len(hits) == 4
     assert {h.query_id for h in index.match(Document("Kyiv", ""))} == {1, 3}
     assert index.match(Document("Rain", "")) == []
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["Kyiv", "peacekeepers", "Sumy Oblast", "Сумська область", "the drone", "Kyiv's drones", "Київ"],
+)
+def test_a_plain_topic_key_is_the_key_of_its_groups(topic: str) -> None:
+    # A plain phrase's key is made without its groups (see CompiledQuery): it must be the key
+    # the groups would give, or a repeated topic would not find its stored twin.
+    from bot.match.compile import _query_key
+
+    query = M.parse(topic)
+    assert query.key == _query_key(query.groups)
