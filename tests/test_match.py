@@ -202,7 +202,7 @@ def test_hits_come_once_per_distinct_query_and_expand_to_every_subscriber() -> N
 
 @pytest.mark.parametrize(
     "topic",
-    ["Kyiv", "peacekeepers", "Sumy Oblast", "Сумська область", "the drone", "Kyiv's drones", "Київ"],
+    ["Kyiv", "peacekeepers", "Sumy Oblast", "Сумська область", "the drone", "Kyiv's drones"],
 )
 def test_a_plain_topic_key_is_the_key_of_its_groups(topic: str) -> None:
     # A plain phrase's key is made without its groups (see CompiledQuery): it must be the key
