@@ -135,6 +135,19 @@ def is_one_term(query: CompiledQuery) -> bool:
     return _single_words(query.groups[0].positive[0])
 
 
+def _one_word_class(query: CompiledQuery) -> WordClass | None:
+    """The class of a topic that is one word (not `=exact`, not `title:`, no place names' other
+    names), else None."""
+    groups = query.groups
+    if len(groups) != 1 or groups[0].negative or len(groups[0].positive) != 1:
+        return None
+    term = groups[0].positive[0]
+    if term.title_only or len(term.alternatives) != 1 or len(term.alternatives[0]) != 1:
+        return None
+    (word,) = term.alternatives[0]
+    return None if word.exact else word
+
+
 def as_compiled(query: Query) -> CompiledQuery:
     return query if isinstance(query, CompiledQuery) else compile_topic(query.text)
 
@@ -186,6 +199,11 @@ class PercolatorIndex:
         return cid
 
     def _new_entry(self, query: CompiledQuery) -> _Entry:
+        one = _one_word_class(query)
+        if one is not None:  # most topics: skip the general analysis below
+            entry = _Entry(query, ONE)
+            entry.anchors = (self._class_id(one),)
+            return entry
         entry = _Entry(query, kind_of(query))
         cid = self._class_id
         if entry.kind in (PRESENCE, EVALUATE):
