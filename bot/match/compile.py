@@ -215,8 +215,25 @@ def _find(alt: tuple[WordClass, ...], field: Field, story: Story, out: set[str])
 def compile_topic(topic: str) -> CompiledQuery:
     """Raises TopicError (with a position) for a topic that cannot be used.
 
-    Popular topics are typed by many people: the same text compiles once (and is shared)."""
-    return _compile(" ".join(topic.split()), places_generation())
+    Popular topics are typed by many people: the same text is read once."""
+    text = " ".join(topic.split())
+    if len(text) <= MAX_TOPIC_LENGTH and not _has_syntax(text):
+        # Nine topics in ten are a plain phrase: skip the parser and the boolean algebra.
+        key, words = _plain(text)
+        return CompiledQuery(text=text, key=key, words=words)
+    return _compile(text, places_generation())
+
+
+# Holds a plain topic's key and words only (~250 bytes), not its compiled groups: room for the
+# popular topics of a large install.
+@functools.lru_cache(maxsize=50_000)
+def _plain(text: str) -> tuple[str, tuple[str, ...]]:
+    words = tuple(folded_words(prepare(text)))
+    if not words:
+        raise TopicError("A topic needs at least one word, e.g. /subscribe Sumy Oblast.")
+    derived = [topic_keys(w)[1] for w in words]
+    _check_not_only_stop_words(derived, 0)
+    return " ".join(derived), words  # the key `_query_key` gives a plain phrase
 
 
 # Anything that makes a topic more than a plain run of words.
@@ -225,15 +242,6 @@ _SYNTAX = re.compile(r"""[()"“”„«»=]|(?:^|\s)-|[Tt][Ii][Tt][Ll][Ee]:|\b(
 
 @functools.lru_cache(maxsize=8_000)
 def _compile(text: str, generation: int) -> CompiledQuery:
-    if len(text) <= MAX_TOPIC_LENGTH and not _has_syntax(text):
-        # Nine topics in ten are a plain phrase: skip the parser and the boolean algebra.
-        words = tuple(folded_words(prepare(text)))
-        if not words:
-            raise TopicError("A topic needs at least one word, e.g. /subscribe Sumy Oblast.")
-        derived = [topic_keys(w)[1] for w in words]
-        _check_not_only_stop_words(derived, 0)
-        # the key `_query_key` gives a plain phrase: its words' derived keys
-        return CompiledQuery(text=text, key=" ".join(derived), words=words)
     if not text:
         raise TopicError("A topic needs at least one word, e.g. /subscribe Sumy Oblast.")
     conjunctions = _dnf(parse_topic(text))
