@@ -14,6 +14,7 @@ or a group). Parsing is a single left-to-right pass with bounded nesting: linear
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.errors import TopicError
@@ -66,6 +67,9 @@ class _Tok:
     exact: bool = False
 
 
+_CHUNK = re.compile("[^\\s()" + re.escape("".join(_QUOTES)) + "]+")
+
+
 def _split(topic: str) -> list[_Tok]:
     toks: list[_Tok] = []
     i, n = 0, len(topic)
@@ -82,10 +86,10 @@ def _split(topic: str) -> list[_Tok]:
                 raise TopicError("This quote is never closed.", position=i)
             toks.append(_Tok("quoted", topic[i + 1 : end], i))
             i = end + 1
-        else:
-            start = i
-            while i < n and not topic[i].isspace() and topic[i] not in "()" + "".join(_QUOTES):
-                i += 1
+        else:  # a run up to a space, a bracket or a quote (one regex step, not a char loop)
+            found = _CHUNK.match(topic, i)
+            assert found is not None  # `ch` itself is none of those
+            start, i = i, found.end()
             toks.extend(_chunk(topic[start:i], start))
     return toks
 
