@@ -240,7 +240,8 @@ def _plain(text: str) -> tuple[str, tuple[str, ...]]:
 _SYNTAX = re.compile(r"""[()"“”„«»=]|(?:^|\s)-|[Tt][Ii][Tt][Ll][Ee]:|\b(?:AND|OR|NOT)\b""")
 
 
-@functools.lru_cache(maxsize=8_000)
+# Boolean topics seldom repeat word for word, and a compiled one holds all its parts: a small memo.
+@functools.lru_cache(maxsize=1_024)
 def _compile(text: str, generation: int) -> CompiledQuery:
     if not text:
         raise TopicError("A topic needs at least one word, e.g. /subscribe Sumy Oblast.")

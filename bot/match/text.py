@@ -102,13 +102,10 @@ def singular(word: str) -> str:
     return word
 
 
-# Bounded memo: a news vocabulary repeats, so nearly every word is folded once. SEEN holds every
-# memoised word and SPECIAL those whose keys are not just the word itself (plurals, accents, ё),
-# so a story finds the few words needing attention with C-speed set operations.
+# Bounded memo: a news vocabulary repeats, so nearly every word is folded once. Stories ask only
+# about the words that may have other keys (see `story.Story`), so this stays small.
 _KEYS: dict[str, tuple[str, str]] = {}
-SEEN: set[str] = set()
-SPECIAL: set[str] = set()
-_KEYS_MAX = 500_000
+_KEYS_MAX = 100_000
 
 
 def keys_of(word: str) -> tuple[str, str]:
@@ -119,12 +116,7 @@ def keys_of(word: str) -> tuple[str, str]:
         found = (raw, singular(raw))
         if len(_KEYS) >= _KEYS_MAX:
             _KEYS.clear()
-            SEEN.clear()
-            SPECIAL.clear()
         _KEYS[word] = found
-        SEEN.add(word)
-        if found != (word, word):
-            SPECIAL.add(word)
     return found
 
 
