@@ -96,7 +96,7 @@ def class_cost(c: WordClass) -> int:
 
 def anchors(term: Term) -> list[WordClass]:
     """One class per alternative: a story that has the term has one of these."""
-    return [min(alt, key=class_cost) for alt in term.alternatives]
+    return [alt[0] if len(alt) == 1 else min(alt, key=class_cost) for alt in term.alternatives]
 
 
 def term_cost(term: Term) -> int:
@@ -105,6 +105,8 @@ def term_cost(term: Term) -> int:
 
 def anchor_term_of(group: Group) -> Term:
     """The group's rarest required term: the group is indexed under it."""
+    if len(group.positive) == 1:
+        return group.positive[0]
     return min(group.positive, key=lambda t: (term_cost(t), t.key))
 
 
