@@ -1,20 +1,13 @@
 """The matching engine: a percolator (the design of Lucene Monitor and Elasticsearch's percolator).
 
-Each distinct query (by key) is stored once with the subscriptions that share it, and indexed
-under the rarest part of each of its AND-groups: a word class (a word with all its forms), or,
-for a phrase, the pair of its first two words' classes. A story looks up the classes of its
-words and the class pairs of its adjacent words; only queries found that way are considered, and
-most are decided right there:
-
-- ONE: one word (or place name of single words) and nothing else: having it is the match;
-- PRESENCE: every term is one word (or a place name whose names are single words), anywhere in
-  the story, not `=exact`: the query is decided by which classes the story has (`Kyiv`,
-  `drone AND Kyiv NOT exercise`, `(Armenia OR Azerbaijan) -Aliyev`). Those without place names
-  live in a `GroupIndex`, which finds the groups that match without testing the others;
-- PHRASE: one plain two-word phrase: finding the pair is the match (`Sumy Oblast`);
-- EVALUATE: anything else (longer phrases, `title:`, `=word`, phrases in boolean queries) is
-  evaluated on the story (`CompiledQuery.evaluate`, the reference semantics) after a cheap check
-  that every word it needs is present.
+Each distinct query (by key) is stored once with the subscriptions that share it, and filed by
+its kind (`plan.py`) under the rarest part of each of its AND-groups: a word class (a word with
+all its forms), or, for a phrase, the pair of its first two words' classes. A story looks up the
+classes of its words and the class pairs of its adjacent words; only queries found that way are
+considered, and most are decided right there: one-word topics by having the word, boolean topics
+of single words by a `GroupIndex` (which finds the groups that match without testing the others),
+two-word phrases by having the pair; the rest are evaluated (`CompiledQuery.evaluate`, the
+reference semantics) after a cheap check that every word they need is present.
 
 The index is long-lived: `add` and `remove` update it in place.
 
@@ -28,24 +21,34 @@ from __future__ import annotations
 
 import gc
 from array import array
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TypeAlias, TypeVar
+from collections.abc import Callable, Iterable, Sequence
 
 from bot.match.base import Document, Hits, Query
-from bot.match.compile import STOP_WORDS, CompiledQuery, Group, Term, WordClass, compile_topic
+from bot.match.buckets import Bucket, drop, put
+from bot.match.compile import CompiledQuery, WordClass, compile_topic
 from bot.match.groups import GroupIndex
 from bot.match.ids import IdMap
 from bot.match.pairs import PAIR_SHIFT, adjacent_words, pair_key, story_classes, story_pairs
+from bot.match.plan import (
+    EVALUATE,
+    ONE,
+    PHRASE,
+    PRESENCE,
+    anchor_term_of,
+    anchors,
+    as_compiled,
+    kind_of,
+    one_word_class,
+    single_words,
+)
 from bot.match.story import Story
 
-ONE, PRESENCE, PHRASE, EVALUATE = 0, 1, 2, 3
 _NO_SUBS: array[int] = array("q")  # shared, never appended to: one-word topics need no array
 
 # Per group: per required term, per alternative, the class ids that must all be in the story;
 # and the class ids of its single-word negations (which must all be absent).
 _Need = tuple[tuple[tuple[tuple[int, ...], ...], ...], tuple[int, ...]]
 _Anchor = int | tuple[int, int]  # a class id, or a pair of class ids of adjacent words
-_K = TypeVar("_K", bound=Hashable)
 
 
 class _Entry:
@@ -80,86 +83,6 @@ class _Entry:
         ]
 
 
-# The entries indexed under one anchor. Most anchors have one: a tuple of one is ~40 bytes smaller
-# than a list, which adds up over a few hundred thousand anchors; a bucket that grows past a few
-# becomes a list, so adding to a popular anchor stays O(1).
-_Bucket: TypeAlias = tuple[_Entry, ...] | list[_Entry]
-_SMALL_BUCKET = 8
-
-
-def class_cost(c: WordClass) -> int:
-    """Static rarity estimate: stop-words are everywhere, short words are common, long are rare."""
-    if not STOP_WORDS.isdisjoint(c.forms):
-        return 1000
-    return 40 - min(map(len, c.forms))
-
-
-def anchors(term: Term) -> list[WordClass]:
-    """One class per alternative: a story that has the term has one of these."""
-    return [alt[0] if len(alt) == 1 else min(alt, key=class_cost) for alt in term.alternatives]
-
-
-def term_cost(term: Term) -> int:
-    return sum(class_cost(c) for c in anchors(term))
-
-
-def anchor_term_of(group: Group) -> Term:
-    """The group's rarest required term: the group is indexed under it."""
-    if len(group.positive) == 1:
-        return group.positive[0]
-    return min(group.positive, key=lambda t: (term_cost(t), t.key))
-
-
-def group_anchors(group: Group) -> list[WordClass]:
-    return anchors(anchor_term_of(group))
-
-
-def _single_words(term: Term) -> bool:
-    return not term.title_only and all(
-        len(alt) == 1 and not alt[0].exact for alt in term.alternatives
-    )
-
-
-def kind_of(query: CompiledQuery) -> int:
-    if is_one_term(query):
-        return ONE
-    if all(all(_single_words(t) for t in (*g.positive, *g.negative)) for g in query.groups):
-        return PRESENCE
-    if len(query.groups) == 1:
-        group = query.groups[0]
-        if not group.negative and len(group.positive) == 1:
-            term = group.positive[0]
-            alts = term.alternatives
-            plain = not term.title_only and not any(c.exact for c in alts[0])
-            if plain and len(alts) == 1 and len(alts[0]) == 2:
-                return PHRASE
-    return EVALUATE
-
-
-def is_one_term(query: CompiledQuery) -> bool:
-    """One term of single words, nothing else: a story with one of its words matches."""
-    if len(query.groups) != 1 or query.groups[0].negative or len(query.groups[0].positive) != 1:
-        return False
-    return _single_words(query.groups[0].positive[0])
-
-
-def _one_word_class(query: CompiledQuery) -> WordClass | None:
-    """The class of a topic that is one word (not `=exact`, not `title:`, no place names' other
-    names), else None."""
-    groups = query.groups
-    if len(groups) != 1 or groups[0].negative or len(groups[0].positive) != 1:
-        return None
-    term = groups[0].positive[0]
-    if term.title_only or len(term.alternatives) != 1 or len(term.alternatives[0]) != 1:
-        return None
-    (word,) = term.alternatives[0]
-    return None if word.exact else word
-
-
-def as_compiled(query: Query) -> CompiledQuery:
-    return query if isinstance(query, CompiledQuery) else compile_topic(query.text)
-
-
 class PercolatorIndex:
     """`TopicIndex` over subscription ids; `Hit.query_id` is the subscription id."""
 
@@ -173,11 +96,11 @@ class PercolatorIndex:
         # maps its keys to classes with C-level set and map operations
         self._key_cid: dict[str, int] = {}
         self._key_cids: dict[str, list[int]] = {}
-        self._by_class: dict[int, _Bucket] = {}
+        self._by_class: dict[int, Bucket[_Entry]] = {}
         # The most common topic, one word: its subscribers straight under the word's class, so a
         # story turns each of its words into one group of hits.
         self._word_subs: dict[int, array[int]] = {}
-        self._by_pair: dict[int, _Bucket] = {}  # by `pair_key`
+        self._by_pair: dict[int, Bucket[_Entry]] = {}  # by `pair_key`
         self._firsts: dict[int, int] = {}  # class → how many pair anchors it begins
         # Boolean queries of single words (without place names' other names): filed by group.
         self._groups: GroupIndex[_Entry] = GroupIndex()
@@ -207,7 +130,7 @@ class PercolatorIndex:
         return cid
 
     def _new_entry(self, query: CompiledQuery) -> _Entry:
-        one = _one_word_class(query)
+        one = one_word_class(query)
         if one is not None:  # most topics: skip the general analysis below
             entry = _Entry(query, ONE)
             entry.anchors = (self._class_id(one),)
@@ -249,9 +172,9 @@ class PercolatorIndex:
             if isinstance(a, tuple):
                 if pair_key(*a) not in self._by_pair:
                     self._firsts[a[0]] = self._firsts.get(a[0], 0) + 1
-                _put(self._by_pair, pair_key(*a), entry)
+                put(self._by_pair, pair_key(*a), entry)
             else:
-                _put(self._by_class, a, entry)
+                put(self._by_class, a, entry)
         return entry
 
     def _need(self, query: CompiledQuery) -> tuple[_Need, ...]:
@@ -261,9 +184,7 @@ class PercolatorIndex:
                 tuple(
                     tuple(tuple(cid(c) for c in alt) for alt in t.alternatives) for t in g.positive
                 ),
-                tuple(
-                    cid(alt[0]) for t in g.negative if _single_words(t) for alt in t.alternatives
-                ),
+                tuple(cid(alt[0]) for t in g.negative if single_words(t) for alt in t.alternatives),
             )
             for g in query.groups
         )
@@ -314,13 +235,13 @@ class PercolatorIndex:
             return
         for a in entry.anchors:
             if isinstance(a, tuple):
-                _drop(self._by_pair, pair_key(*a), entry)
+                drop(self._by_pair, pair_key(*a), entry)
                 if pair_key(*a) not in self._by_pair:
                     self._firsts[a[0]] -= 1
                     if not self._firsts[a[0]]:
                         del self._firsts[a[0]]
             else:
-                _drop(self._by_class, a, entry)
+                drop(self._by_class, a, entry)
 
     def _present_words(self, story: Story, cid: int) -> set[str]:
         forms = self._classes[cid].forms
@@ -459,29 +380,8 @@ def _is_one_word(entry: _Entry) -> bool:
     return entry.kind == ONE and len(entry.anchors) == 1
 
 
-def _put(table: dict[_K, _Bucket], anchor: _K, entry: _Entry) -> None:
-    bucket = table.get(anchor, ())
-    if isinstance(bucket, list):
-        bucket.append(entry)
-    elif len(bucket) < _SMALL_BUCKET:
-        table[anchor] = (*bucket, entry)
-    else:
-        table[anchor] = [*bucket, entry]
-
-
 def _in_groups(entry: _Entry) -> bool:
     return entry.kind == PRESENCE and entry.flat is not None
-
-
-def _drop(table: dict[_K, _Bucket], anchor: _K, entry: _Entry) -> None:
-    bucket: _Bucket = table[anchor]
-    if isinstance(bucket, list):
-        bucket.remove(entry)
-    else:
-        bucket = tuple(e for e in bucket if e is not entry)
-        table[anchor] = bucket
-    if not bucket:
-        del table[anchor]
 
 
 class QueryMatcher:

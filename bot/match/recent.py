@@ -18,7 +18,7 @@ from datetime import datetime
 from bot.domain import Article
 from bot.match.base import Document, Query
 from bot.match.compile import CompiledQuery, Term, WordClass
-from bot.match.engine import ONE, PRESENCE, as_compiled, kind_of
+from bot.match.plan import ONE, PRESENCE, as_compiled, kind_of
 from bot.match.story import Story
 
 RECENT_LIMIT = 100_000
