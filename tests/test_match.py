@@ -211,3 +211,17 @@ def test_a_plain_topic_key_is_the_key_of_its_groups(topic: str) -> None:
 
     query = M.parse(topic)
     assert query.key == _query_key(query.groups)
+
+
+def test_a_capital_whose_folded_form_has_a_combining_mark_stays_in_its_word() -> None:
+    # "İ".casefold() is "i" plus a combining dot: the word is split first and folded after, so it
+    # stays one word, and the mark (after a Latin letter) is folded away like an accent.
+    assert hit("Istanbul", "Talks in İSTANBUL")
+    assert hit("Istanbul", "İstanbul talks")
+
+
+def test_terms_are_shown_as_written_where_written_otherwise_than_folded() -> None:
+    (h,) = M.index([(1, M.parse("drone"))]).match(Document("drone strike", "A Drone fell."))
+    assert h.terms == ("Drone",)
+    (h,) = M.index([(1, M.parse("drone"))]).match(Document("DRONE strike", "A Drone fell."))
+    assert h.terms == ("DRONE",)  # the title first

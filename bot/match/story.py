@@ -87,7 +87,7 @@ class Story:
         special words can qualify: no map of every word by key is needed."""
         by_raw: list[str] = []
         by_derived: list[str] = []
-        if key in self.distinct and keys_of(key)[0] == key:
+        if key in self.distinct and key not in self.special:
             by_raw.append(key)
         for w in self.special:
             raw, derived = keys_of(w)
