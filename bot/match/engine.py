@@ -203,7 +203,10 @@ class PercolatorIndex:
         if _is_one_word(entry):
             cid = entry.anchors[0]
             assert isinstance(cid, int)
-            self._word_subs.setdefault(cid, array("q")).append(sub_id)
+            subs = self._word_subs.get(cid)
+            if subs is None:  # not setdefault: that would make an array on every call
+                subs = self._word_subs[cid] = array("q")
+            subs.append(sub_id)
         else:
             entry.subs.append(sub_id)
         entry.count += 1
