@@ -41,10 +41,6 @@ def anchor_term_of(group: Group) -> Term:
     return min(group.positive, key=lambda t: (term_cost(t), t.key))
 
 
-def group_anchors(group: Group) -> list[WordClass]:
-    return anchors(anchor_term_of(group))
-
-
 def single_words(term: Term) -> bool:
     return not term.title_only and all(
         len(alt) == 1 and not alt[0].exact for alt in term.alternatives

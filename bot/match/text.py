@@ -102,10 +102,11 @@ def singular(word: str) -> str:
     return word
 
 
-# Bounded memo: a news vocabulary repeats, so nearly every word is folded once. Stories ask only
-# about the words that may have other keys (see `story.Story`), so this stays small.
+# Bounded memo: a news vocabulary repeats, so nearly every word is folded once. The matcher asks
+# only about words that may have other keys (see `story.Story`); `words` (summaries, same-story
+# checks) asks about every word, hence the room.
 _KEYS: dict[str, tuple[str, str]] = {}
-_KEYS_MAX = 100_000
+_KEYS_MAX = 500_000
 
 
 def keys_of(word: str) -> tuple[str, str]:
