@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import compress, filterfalse, repeat
-from operator import ne
 
 from bot.match.base import Document
-from bot.match.text import FOLDABLE, keys_of, prepare, tokenise
+from bot.match.text import keys_of, prepare, scan
 
 
 class Field:
@@ -22,21 +21,7 @@ class Field:
     __slots__ = ("foldable", "shown", "words")
 
     def __init__(self, text: str) -> None:
-        prepared = prepare(text)
-        self.foldable = FOLDABLE.search(prepared) is not None
-        written = tokenise(prepared)
-        words = self.words = list(map(str.casefold, written))
-        # folded word → its first occurrence written otherwise (most words are written folded
-        # already): C-level passes, reversed so that the first occurrence is the one kept
-        differ = list(map(ne, words, written))
-        differ.reverse()
-        self.shown = dict(
-            zip(
-                compress(reversed(words), differ),
-                compress(reversed(written), differ),
-                strict=True,
-            )
-        )
+        self.words, self.shown, self.foldable = scan(prepare(text))
 
     def starts(self, word: str) -> Iterator[int]:
         """Every position of `word`."""

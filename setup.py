@@ -1,0 +1,17 @@
+"""Only for the optional C speed-ups; everything else about the package is in pyproject.toml.
+
+The extension is optional: where no C compiler is found the build goes on without it, and the
+matcher uses its pure-Python twins (same results, slower: see README, "The engine")."""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "bot.match._speedups",
+            sources=["bot/match/_speedups.c"],
+            optional=True,
+            extra_compile_args=["-O2"],
+        )
+    ]
+)
