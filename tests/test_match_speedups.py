@@ -6,10 +6,12 @@ missing, so a broken build cannot pass unnoticed."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.match import _speedups, text
+from bot.match import _speedups, keytable, text
+from bot.match.keytable import KeyTableReference
 from bot.match.text import scan_reference
 
 # Characters that exercise every branch: ASCII in both cases, digits, the underscore (not a word
@@ -33,12 +35,75 @@ def test_scan_is_its_python_twin(s: str) -> None:
     assert _speedups.scan(s) == scan_reference(s)
 
 
-def test_the_package_uses_the_c_scan() -> None:
+def test_the_package_uses_the_c_twins() -> None:
     assert text.scan is _speedups.scan
+    assert keytable.KeyTable is _speedups.KeyTable
 
 
 def test_scan_rejects_what_is_not_text() -> None:
-    import pytest
-
     with pytest.raises(TypeError):
         _speedups.scan(b"bytes")  # type: ignore[arg-type]
+
+
+_KEYS = st.text(st.sampled_from("abcкиїé'"), max_size=4)
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("set"), _KEYS, st.integers(-(2**40), 2**40)),
+        st.tuples(st.sampled_from(["del", "pop", "get", "in"]), _KEYS, st.just(0)),
+        st.tuples(st.just("many"), st.lists(_KEYS, max_size=30), st.integers(-2, 2)),
+    ),
+    max_size=300,
+)
+
+
+@given(_OPS)
+@settings(max_examples=500)
+def test_key_table_is_its_python_twin(ops: list[tuple[str, object, int]]) -> None:
+    table, model = _speedups.KeyTable(), KeyTableReference()
+    for op, key, value in ops:
+        if op == "set":
+            assert isinstance(key, str)
+            table[key] = model[key] = value
+        elif op == "many":
+            assert isinstance(key, list)
+            assert table.get_many(key, value) == model.get_many(key, value)
+        else:
+            assert isinstance(key, str)
+            if op == "in":
+                assert (key in table) == (key in model)
+            elif op == "get":
+                assert table.get(key) == model.get(key)
+            elif key not in model:
+                with pytest.raises(KeyError):
+                    table.pop(key) if op == "pop" else table.__delitem__(key)
+            elif op == "pop":
+                assert table.pop(key) == model.pop(key)
+            else:
+                del table[key], model[key]
+        assert len(table) == len(model)
+
+
+def test_key_table_keeps_a_hundred_thousand_keys_through_growth_and_deletions() -> None:
+    table = _speedups.KeyTable()
+    keys = [f"word{i}" for i in range(100_000)]
+    for i, k in enumerate(keys):
+        table[k] = i
+    for k in keys[::2]:
+        del table[k]
+    for i, k in enumerate(keys[::3]):  # half of these come back, after their deletion
+        table[k] = -i
+    model = {k: i for i, k in enumerate(keys) if i % 2}
+    model.update({k: -i for i, k in enumerate(keys[::3])})
+    assert len(table) == len(model)
+    probe = [*keys, "absent", ""]
+    assert table.get_many(probe, 7) == [model.get(k, 7) for k in probe]
+
+
+def test_key_table_rejects_keys_that_are_not_text() -> None:
+    table = _speedups.KeyTable()
+    with pytest.raises(TypeError):
+        table[1] = 1  # type: ignore[index]
+    with pytest.raises(TypeError):
+        table.get_many(["a", 2], 0)  # type: ignore[list-item]
+    table["a"] = 1
+    assert table.get_many(["a"], 0) == [1]  # and is still usable

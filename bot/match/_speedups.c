@@ -178,6 +178,376 @@ error_built:
     return NULL;
 }
 
+/* ------------------------------------------------------------------------------------------
+ * KeyTable: str → int, the twin of keytable.KeyTableReference (a dict).
+ *
+ * The matcher looks up every distinct word of every story in a table of a few hundred thousand
+ * keys. In a dict each look-up is a chain of dependent cache misses (index, entry, key), paid
+ * one after another. Here a whole story's words are looked up in one call, in stages: every
+ * slot is prefetched first, then every candidate key, then the keys are compared, so the misses
+ * of different words overlap instead of adding up.
+ *
+ * Open addressing with linear probing over (hash, key, value) slots; a slot's hash is the key's
+ * str hash with EMPTY and DELETED reserved (so a found hash is checked against the key itself).
+ */
+
+#define EMPTY 0
+#define DELETED 1
+
+typedef struct {
+    Py_hash_t hash;
+    PyObject *key; /* a str, owned; NULL when EMPTY or DELETED */
+    long value;
+} Slot;
+
+typedef struct {
+    PyObject_HEAD
+    Slot *slots;
+    size_t mask;   /* capacity - 1; capacity is a power of two */
+    size_t used;   /* live keys */
+    size_t filled; /* live keys and DELETED slots: what probing walks past */
+} KeyTable;
+
+static inline Py_hash_t
+slot_hash(PyObject *key)
+{
+    Py_hash_t h = PyObject_Hash(key);
+    if (h == -1) {
+        return -1;
+    }
+    return (h == EMPTY || h == DELETED) ? h + 2 : h;
+}
+
+static inline int
+same_str(PyObject *a, PyObject *b)
+{
+    if (a == b) {
+        return 1;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) &&
+           memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * (size_t)kind) == 0;
+}
+
+/* The slot holding `key`, or NULL. */
+static Slot *
+find(KeyTable *t, PyObject *key, Py_hash_t h)
+{
+    for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
+        Slot *s = &t->slots[i];
+        if (s->hash == EMPTY) {
+            return NULL;
+        }
+        if (s->hash == h && same_str(s->key, key)) {
+            return s;
+        }
+    }
+}
+
+static int
+check_key(PyObject *key)
+{
+    if (!PyUnicode_CheckExact(key)) {
+        PyErr_SetString(PyExc_TypeError, "KeyTable keys are str");
+        return -1;
+    }
+    return PyUnicode_READY(key);
+}
+
+static int
+resize(KeyTable *t, size_t capacity)
+{
+    Slot *slots = PyMem_Calloc(capacity, sizeof(Slot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t mask = capacity - 1;
+    if (t->slots != NULL) {
+        for (size_t i = 0; i <= t->mask; i++) {
+            Slot *s = &t->slots[i];
+            if (s->key == NULL) {
+                continue;
+            }
+            size_t j = (size_t)s->hash & mask;
+            while (slots[j].hash != EMPTY) {
+                j = (j + 1) & mask;
+            }
+            slots[j] = *s;
+        }
+        PyMem_Free(t->slots);
+    }
+    t->slots = slots;
+    t->mask = mask;
+    t->filled = t->used;
+    return 0;
+}
+
+static PyObject *
+KeyTable_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    if (PyTuple_GET_SIZE(args) || (kwds != NULL && PyDict_GET_SIZE(kwds))) {
+        PyErr_SetString(PyExc_TypeError, "KeyTable() takes no arguments");
+        return NULL;
+    }
+    KeyTable *t = (KeyTable *)type->tp_alloc(type, 0);
+    if (t == NULL) {
+        return NULL;
+    }
+    if (resize(t, 8) < 0) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    return (PyObject *)t;
+}
+
+static void
+KeyTable_dealloc(KeyTable *t)
+{
+    if (t->slots != NULL) {
+        for (size_t i = 0; i <= t->mask; i++) {
+            Py_XDECREF(t->slots[i].key);
+        }
+        PyMem_Free(t->slots);
+    }
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static Py_ssize_t
+KeyTable_len(KeyTable *t)
+{
+    return (Py_ssize_t)t->used;
+}
+
+static int
+KeyTable_contains(KeyTable *t, PyObject *key)
+{
+    if (check_key(key) < 0) {
+        return -1;
+    }
+    Py_hash_t h = slot_hash(key);
+    if (h == -1) {
+        return -1;
+    }
+    return find(t, key, h) != NULL;
+}
+
+static PyObject *
+KeyTable_subscript(KeyTable *t, PyObject *key)
+{
+    if (check_key(key) < 0) {
+        return NULL;
+    }
+    Py_hash_t h = slot_hash(key);
+    if (h == -1) {
+        return NULL;
+    }
+    Slot *s = find(t, key, h);
+    if (s == NULL) {
+        PyErr_SetObject(PyExc_KeyError, key);
+        return NULL;
+    }
+    return PyLong_FromLong(s->value);
+}
+
+static int
+KeyTable_ass_subscript(KeyTable *t, PyObject *key, PyObject *value)
+{
+    if (check_key(key) < 0) {
+        return -1;
+    }
+    Py_hash_t h = slot_hash(key);
+    if (h == -1) {
+        return -1;
+    }
+    Slot *s = find(t, key, h);
+    if (value == NULL) { /* del t[key] */
+        if (s == NULL) {
+            PyErr_SetObject(PyExc_KeyError, key);
+            return -1;
+        }
+        Py_CLEAR(s->key);
+        s->hash = DELETED;
+        t->used--;
+        return 0;
+    }
+    long v = PyLong_AsLong(value);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (s != NULL) {
+        s->value = v;
+        return 0;
+    }
+    if ((t->filled + 1) * 3 >= (t->mask + 1) * 2) { /* keep the load under 2/3 */
+        size_t capacity = t->mask + 1;
+        while ((t->used + 1) * 3 >= capacity) { /* and at most 1/3 after growing */
+            capacity *= 2;
+        }
+        if (resize(t, capacity) < 0) {
+            return -1;
+        }
+    }
+    size_t i = (size_t)h & t->mask;
+    while (t->slots[i].hash != EMPTY && t->slots[i].hash != DELETED) {
+        i = (i + 1) & t->mask;
+    }
+    if (t->slots[i].hash == EMPTY) {
+        t->filled++;
+    }
+    Py_INCREF(key);
+    t->slots[i] = (Slot){h, key, v};
+    t->used++;
+    return 0;
+}
+
+static PyObject *
+KeyTable_get(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "get(key, default=None)");
+        return NULL;
+    }
+    PyObject *key = args[0];
+    if (check_key(key) < 0) {
+        return NULL;
+    }
+    Py_hash_t h = slot_hash(key);
+    if (h == -1) {
+        return NULL;
+    }
+    Slot *s = find(t, key, h);
+    if (s != NULL) {
+        return PyLong_FromLong(s->value);
+    }
+    PyObject *dflt = nargs == 2 ? args[1] : Py_None;
+    Py_INCREF(dflt);
+    return dflt;
+}
+
+static PyObject *
+KeyTable_pop(KeyTable *t, PyObject *key)
+{
+    PyObject *value = KeyTable_subscript(t, key);
+    if (value != NULL && KeyTable_ass_subscript(t, key, NULL) < 0) {
+        Py_CLEAR(value);
+    }
+    return value;
+}
+
+#define PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 1)
+
+static PyObject *
+KeyTable_get_many(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "get_many(keys, default)");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(args[0], "get_many() expects a sequence of str");
+    if (seq == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **keys = PySequence_Fast_ITEMS(seq);
+    PyObject *dflt = args[1];
+    PyObject *out = PyList_New(n);
+    Py_hash_t *hashes = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_hash_t));
+    if (out == NULL || hashes == NULL) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    Slot *slots = t->slots;
+    /* 1: hash every key and prefetch its first slot */
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (check_key(keys[k]) < 0 || (hashes[k] = slot_hash(keys[k])) == -1) {
+            goto error;
+        }
+        PREFETCH(&slots[(size_t)hashes[k] & t->mask]);
+    }
+    /* 2: find each key's candidate slot (the first with its hash) and prefetch the key there */
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_hash_t h = hashes[k];
+        size_t i = (size_t)h & t->mask;
+        while (slots[i].hash != EMPTY && slots[i].hash != h) {
+            i = (i + 1) & t->mask;
+        }
+        if (slots[i].hash == EMPTY) {
+            Py_INCREF(dflt);
+            PyList_SET_ITEM(out, k, dflt);
+        }
+        else {
+            PREFETCH(slots[i].key);
+            PREFETCH((const char *)slots[i].key + 64);
+            PyList_SET_ITEM(out, k, NULL);
+            hashes[k] = (Py_hash_t)i; /* the candidate's slot, for stage 3 */
+        }
+    }
+    /* 3: compare the candidates (a hash shared by two keys: probe on, the slow way) */
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (PyList_GET_ITEM(out, k) != NULL) {
+            continue;
+        }
+        Slot *s = &slots[hashes[k]];
+        if (!same_str(s->key, keys[k])) {
+            s = find(t, keys[k], s->hash);
+        }
+        PyObject *v = s == NULL ? Py_NewRef(dflt) : PyLong_FromLong(s->value);
+        if (v == NULL) {
+            goto error;
+        }
+        PyList_SET_ITEM(out, k, v);
+    }
+    PyMem_Free(hashes);
+    Py_DECREF(seq);
+    return out;
+error:
+    PyMem_Free(hashes);
+    Py_DECREF(seq);
+    if (out != NULL) { /* unset items are NULL: fill them so the list can be freed */
+        for (Py_ssize_t k = 0; k < n; k++) {
+            if (PyList_GET_ITEM(out, k) == NULL) {
+                PyList_SET_ITEM(out, k, Py_NewRef(Py_None));
+            }
+        }
+        Py_DECREF(out);
+    }
+    return NULL;
+}
+
+static PyMappingMethods KeyTable_as_mapping = {
+    .mp_length = (lenfunc)KeyTable_len,
+    .mp_subscript = (binaryfunc)KeyTable_subscript,
+    .mp_ass_subscript = (objobjargproc)KeyTable_ass_subscript,
+};
+
+static PySequenceMethods KeyTable_as_sequence = {
+    .sq_contains = (objobjproc)KeyTable_contains,
+};
+
+static PyMethodDef KeyTable_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))KeyTable_get, METH_FASTCALL,
+     "get(key, default=None): the value of key, or default."},
+    {"pop", (PyCFunction)KeyTable_pop, METH_O, "pop(key): remove key and return its value."},
+    {"get_many", (PyCFunction)(void (*)(void))KeyTable_get_many, METH_FASTCALL,
+     "get_many(keys, default): [get(k, default) for k in keys], with the look-ups overlapped."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject KeyTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "bot.match._speedups.KeyTable",
+    .tp_doc = "str → int; the twin of keytable.KeyTableReference.",
+    .tp_basicsize = sizeof(KeyTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = KeyTable_new,
+    .tp_dealloc = (destructor)KeyTable_dealloc,
+    .tp_as_mapping = &KeyTable_as_mapping,
+    .tp_as_sequence = &KeyTable_as_sequence,
+    .tp_methods = KeyTable_methods,
+};
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_O, scan_doc},
     {NULL, NULL, 0, NULL},
@@ -198,5 +568,16 @@ PyInit__speedups(void)
     if (casefold_name == NULL) {
         return NULL;
     }
-    return PyModule_Create(&module);
+    if (PyType_Ready(&KeyTableType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(m, "KeyTable", (PyObject *)&KeyTableType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

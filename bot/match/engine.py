@@ -28,6 +28,7 @@ from bot.match.buckets import Bucket, drop, put
 from bot.match.compile import CompiledQuery, WordClass, compile_topic
 from bot.match.groups import GroupIndex
 from bot.match.ids import IdMap
+from bot.match.keytable import KeyTable
 from bot.match.pairs import PAIR_SHIFT, adjacent_words, pair_key, story_classes, story_pairs
 from bot.match.plan import (
     EVALUATE,
@@ -94,7 +95,7 @@ class PercolatorIndex:
         self._classes: list[WordClass] = []
         # story word key → its class id, and the few keys in several classes: split so a story
         # maps its keys to classes with C-level set and map operations
-        self._key_cid: dict[str, int] = {}
+        self._key_cid = KeyTable()
         self._key_cids: dict[str, list[int]] = {}
         self._by_class: dict[int, Bucket[_Entry]] = {}
         # The most common topic, one word: its subscribers straight under the word's class, so a

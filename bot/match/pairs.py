@@ -9,15 +9,16 @@ themselves: plurals, accents, ё) are paired explicitly at their positions.
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Sequence
-from itertools import compress, count, repeat
+from itertools import compress, count
 
 from bot.match.compile import WordClass
+from bot.match.keytable import KeyTable
 from bot.match.story import Story
 from bot.match.text import keys_of
 
 
 def story_classes(
-    story: Story, key_cid: dict[str, int], key_cids: dict[str, list[int]]
+    story: Story, key_cid: KeyTable, key_cids: dict[str, list[int]]
 ) -> tuple[set[int], dict[str, list[int]], dict[str, int]]:
     """The classes the story has, found by C-level set algebra (most keys are in one class);
     its odd words: words in several classes, and words with other keys (plurals, accents, ё),
@@ -26,7 +27,7 @@ def story_classes(
     C-level pass over the big one)."""
     special_keys = story.special_keys
     keys = [*story.distinct, *special_keys]
-    local = dict(zip(keys, map(key_cid.get, keys, repeat(-1)), strict=True))
+    local = dict(zip(keys, key_cid.get_many(keys, -1), strict=True))
     cids = set(local.values())
     cids.discard(-1)
     odd: dict[str, list[int]] = {}
@@ -48,7 +49,7 @@ def story_classes(
     return cids, odd, local
 
 
-def _cids_of_key(key: str, key_cid: dict[str, int], key_cids: dict[str, list[int]]) -> list[int]:
+def _cids_of_key(key: str, key_cid: KeyTable, key_cids: dict[str, list[int]]) -> list[int]:
     found = key_cids.get(key)
     if found is not None:
         return found
