@@ -6,11 +6,16 @@ missing, so a broken build cannot pass unnoticed."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.match import _speedups, keytable, text
+from bot.match import _speedups, keytable, speedups, text
 from bot.match.keytable import KeyTableReference
 from bot.match.text import scan_reference
 
@@ -38,6 +43,28 @@ def test_scan_is_its_python_twin(s: str) -> None:
 def test_the_package_uses_the_c_twins() -> None:
     assert text.scan is _speedups.scan
     assert keytable.KeyTable is _speedups.KeyTable
+    assert speedups.in_use()
+
+
+def test_the_matcher_tests_pass_on_the_pure_python_twins() -> None:
+    """Where the extension is not built, or NEWSBOT_PURE_PYTHON=1, the twins do the work."""
+    env = {**os.environ, "NEWSBOT_PURE_PYTHON": "1"}
+    check = "from bot.match import speedups; assert not speedups.in_use()"
+    assert subprocess.run([sys.executable, "-c", check], env=env).returncode == 0
+    tests = [
+        "tests/test_match.py",
+        "tests/test_match_property.py",
+        "tests/test_match_structures.py",
+    ]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout
 
 
 def test_scan_rejects_what_is_not_text() -> None:
@@ -107,3 +134,28 @@ def test_key_table_rejects_keys_that_are_not_text() -> None:
         table.get_many(["a", 2], 0)  # type: ignore[list-item]
     table["a"] = 1
     assert table.get_many(["a"], 0) == [1]  # and is still usable
+
+
+@given(
+    st.dictionaries(_KEYS, st.integers(0, 40), max_size=30),
+    st.lists(st.lists(_KEYS, max_size=20), max_size=3),
+    st.binary(max_size=50),
+)
+@settings(max_examples=500)
+def test_classes_and_pairs_is_its_python_twin(
+    entries: dict[str, int], fields: list[list[str]], firsts: bytes
+) -> None:
+    table, model = _speedups.KeyTable(), KeyTableReference()
+    for key, value in entries.items():
+        table[key] = model[key] = value
+    expected = model.classes_and_pairs(fields, firsts)
+    assert table.classes_and_pairs(fields, firsts) == expected
+    assert table.classes_and_pairs(fields, bytearray(firsts)) == expected
+
+
+def test_classes_and_pairs_pairs_within_a_field_only() -> None:
+    table = KeyTableReference(drone=1, strike=2, kyiv=3)
+    flags = bytes([0, 1, 0, 1])  # drone and kyiv begin phrases
+    cids, pairs = table.classes_and_pairs([["drone", "strike", "x"], ["kyiv"], ["drone"]], flags)
+    assert cids == {1, 2, 3}
+    assert pairs == {1 << 32 | 2}  # not kyiv → drone across fields, not strike → x (no class)

@@ -197,7 +197,7 @@ error_built:
 typedef struct {
     Py_hash_t hash;
     PyObject *key; /* a str, owned; NULL when EMPTY or DELETED */
-    long value;
+    long long value;
 } Slot;
 
 typedef struct {
@@ -348,7 +348,7 @@ KeyTable_subscript(KeyTable *t, PyObject *key)
         PyErr_SetObject(PyExc_KeyError, key);
         return NULL;
     }
-    return PyLong_FromLong(s->value);
+    return PyLong_FromLongLong(s->value);
 }
 
 static int
@@ -372,7 +372,7 @@ KeyTable_ass_subscript(KeyTable *t, PyObject *key, PyObject *value)
         t->used--;
         return 0;
     }
-    long v = PyLong_AsLong(value);
+    long long v = PyLong_AsLongLong(value);
     if (v == -1 && PyErr_Occurred()) {
         return -1;
     }
@@ -419,7 +419,7 @@ KeyTable_get(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
     }
     Slot *s = find(t, key, h);
     if (s != NULL) {
-        return PyLong_FromLong(s->value);
+        return PyLong_FromLongLong(s->value);
     }
     PyObject *dflt = nargs == 2 ? args[1] : Py_None;
     Py_INCREF(dflt);
@@ -493,7 +493,7 @@ KeyTable_get_many(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         if (!same_str(s->key, keys[k])) {
             s = find(t, keys[k], s->hash);
         }
-        PyObject *v = s == NULL ? Py_NewRef(dflt) : PyLong_FromLong(s->value);
+        PyObject *v = s == NULL ? Py_NewRef(dflt) : PyLong_FromLongLong(s->value);
         if (v == NULL) {
             goto error;
         }
@@ -516,6 +516,137 @@ error:
     return NULL;
 }
 
+static int
+cmp_long(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Add the distinct values of v[0:n] (sorted in place) to `set`, skipping negative ones. */
+static int
+add_distinct(PyObject *set, long long *v, Py_ssize_t n)
+{
+    qsort(v, (size_t)n, sizeof(long long), cmp_long);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (v[i] < 0 || (i > 0 && v[i] == v[i - 1])) {
+            continue;
+        }
+        PyObject *x = PyLong_FromLongLong(v[i]);
+        if (x == NULL || PySet_Add(set, x) < 0) {
+            Py_XDECREF(x);
+            return -1;
+        }
+        Py_DECREF(x);
+    }
+    return 0;
+}
+
+/* The value of each key of keys[0:n] in out[0:n], -1 where absent: get_many's stages. */
+static int
+look_up(KeyTable *t, PyObject **keys, Py_ssize_t n, long long *out, Py_hash_t *scratch)
+{
+    Slot *slots = t->slots;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (check_key(keys[k]) < 0 || (scratch[k] = slot_hash(keys[k])) == -1) {
+            return -1;
+        }
+        PREFETCH(&slots[(size_t)scratch[k] & t->mask]);
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_hash_t h = scratch[k];
+        size_t i = (size_t)h & t->mask;
+        while (slots[i].hash != EMPTY && slots[i].hash != h) {
+            i = (i + 1) & t->mask;
+        }
+        if (slots[i].hash == EMPTY) {
+            scratch[k] = -1;
+        }
+        else {
+            PREFETCH(slots[i].key);
+            scratch[k] = (Py_hash_t)i;
+        }
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (scratch[k] < 0) {
+            out[k] = -1;
+            continue;
+        }
+        Slot *s = &slots[scratch[k]];
+        if (!same_str(s->key, keys[k])) {
+            s = find(t, keys[k], s->hash);
+        }
+        out[k] = s == NULL ? -1 : s->value;
+    }
+    return 0;
+}
+
+static PyObject *
+KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "classes_and_pairs(fields, firsts)");
+        return NULL;
+    }
+    Py_buffer firsts;
+    if (PyObject_GetBuffer(args[1], &firsts, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const unsigned char *first = firsts.buf;
+    Py_ssize_t nfirst = firsts.len;
+    PyObject *fields = PySequence_Fast(args[0], "classes_and_pairs() expects a sequence of lists");
+    PyObject *cids = PySet_New(NULL), *pairs = PySet_New(NULL), *result = NULL;
+    long long *values = NULL, *found = NULL;
+    Py_hash_t *scratch = NULL;
+    if (fields == NULL || cids == NULL || pairs == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t f = 0; f < PySequence_Fast_GET_SIZE(fields); f++) {
+        PyObject *seq = PySequence_Fast(PySequence_Fast_GET_ITEM(fields, f),
+                                        "classes_and_pairs() expects lists of str");
+        if (seq == NULL) {
+            goto done;
+        }
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+        PyMem_Free(values);
+        PyMem_Free(found);
+        PyMem_Free(scratch);
+        values = PyMem_Malloc(((size_t)n + 1) * sizeof(long long));
+        found = PyMem_Malloc(((size_t)n + 1) * sizeof(long long));
+        scratch = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_hash_t));
+        if (values == NULL || found == NULL || scratch == NULL) {
+            Py_DECREF(seq);
+            PyErr_NoMemory();
+            goto done;
+        }
+        int err = look_up(t, PySequence_Fast_ITEMS(seq), n, values, scratch);
+        Py_DECREF(seq);
+        if (err < 0) {
+            goto done;
+        }
+        Py_ssize_t npairs = 0;
+        for (Py_ssize_t i = 0; i + 1 < n; i++) {
+            long long a = values[i], b = values[i + 1];
+            if (a >= 0 && b >= 0 && a < nfirst && first[a]) {
+                found[npairs++] = a << 32 | b;
+            }
+        }
+        if (add_distinct(pairs, found, npairs) < 0 || add_distinct(cids, values, n) < 0) {
+            goto done;
+        }
+    }
+    result = PyTuple_Pack(2, cids, pairs);
+done:
+    PyBuffer_Release(&firsts);
+    PyMem_Free(values);
+    PyMem_Free(found);
+    PyMem_Free(scratch);
+    Py_XDECREF(fields);
+    Py_XDECREF(cids);
+    Py_XDECREF(pairs);
+    return result;
+}
+
 static PyMappingMethods KeyTable_as_mapping = {
     .mp_length = (lenfunc)KeyTable_len,
     .mp_subscript = (binaryfunc)KeyTable_subscript,
@@ -532,6 +663,8 @@ static PyMethodDef KeyTable_methods[] = {
     {"pop", (PyCFunction)KeyTable_pop, METH_O, "pop(key): remove key and return its value."},
     {"get_many", (PyCFunction)(void (*)(void))KeyTable_get_many, METH_FASTCALL,
      "get_many(keys, default): [get(k, default) for k in keys], with the look-ups overlapped."},
+    {"classes_and_pairs", (PyCFunction)(void (*)(void))KeyTable_classes_and_pairs, METH_FASTCALL,
+     "classes_and_pairs(fields, firsts): see keytable.KeyTableReference.classes_and_pairs."},
     {NULL, NULL, 0, NULL},
 };
 

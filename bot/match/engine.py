@@ -103,6 +103,7 @@ class PercolatorIndex:
         self._word_subs: dict[int, array[int]] = {}
         self._by_pair: dict[int, Bucket[_Entry]] = {}  # by `pair_key`
         self._firsts: dict[int, int] = {}  # class → how many pair anchors it begins
+        self._first_flags = bytearray()  # per class: 1 where it begins one (for the key table)
         # Boolean queries of single words (without place names' other names): filed by group.
         self._groups: GroupIndex[_Entry] = GroupIndex()
         for sub_id, query in queries:
@@ -172,7 +173,7 @@ class PercolatorIndex:
         for a in entry.anchors:
             if isinstance(a, tuple):
                 if pair_key(*a) not in self._by_pair:
-                    self._firsts[a[0]] = self._firsts.get(a[0], 0) + 1
+                    self._begin_pair(a[0], 1)
                 put(self._by_pair, pair_key(*a), entry)
             else:
                 put(self._by_class, a, entry)
@@ -241,11 +242,21 @@ class PercolatorIndex:
             if isinstance(a, tuple):
                 drop(self._by_pair, pair_key(*a), entry)
                 if pair_key(*a) not in self._by_pair:
-                    self._firsts[a[0]] -= 1
-                    if not self._firsts[a[0]]:
-                        del self._firsts[a[0]]
+                    self._begin_pair(a[0], -1)
             else:
                 drop(self._by_class, a, entry)
+
+    def _begin_pair(self, cid: int, change: int) -> None:
+        """Count one more (or one fewer) pair anchor that class `cid` begins."""
+        count = self._firsts.get(cid, 0) + change
+        flags = self._first_flags
+        if cid >= len(flags):
+            flags.extend(bytes(cid + 1 - len(flags)))
+        flags[cid] = count > 0
+        if count:
+            self._firsts[cid] = count
+        else:
+            del self._firsts[cid]
 
     def _present_words(self, story: Story, cid: int) -> set[str]:
         forms = self._classes[cid].forms
@@ -264,7 +275,7 @@ class PercolatorIndex:
 
     def match(self, doc: Document) -> Hits:
         story = Story(doc)
-        cids, odd, local = story_classes(story, self._key_cid, self._key_cids)
+        cids, odd, pairs = story_classes(story, self._key_cid, self._key_cids, self._first_flags)
         if not cids:
             return Hits()
         present: dict[int, set[str]] = {}
@@ -335,7 +346,7 @@ class PercolatorIndex:
                                         found_words |= present_words(alt[0])
                         words[entry] = found_words
         if self._by_pair:
-            self._match_pairs(story, odd, local, words, candidates, present_words)
+            self._match_pairs(story, odd, pairs, words, candidates, present_words)
         for entry, found_words in words.items():
             if len(found_words) == 1:
                 terms = tuple(map(written, found_words))
@@ -355,14 +366,14 @@ class PercolatorIndex:
         self,
         story: Story,
         odd: dict[str, list[int]],
-        local: dict[str, int],
+        pairs: set[int],
         words: dict[_Entry, set[str]],
         candidates: dict[str, _Entry],
         present_words: Callable[[int], set[str]],
     ) -> None:
-        """`local`: a story word's class, for the story's words that are not `odd`."""
-        by_pair = self._by_pair
-        for pair in story_pairs(story, odd, local, self._firsts) & by_pair.keys():
+        """`pairs`: those of the story's words that are not `odd` (see `story_classes`)."""
+        by_pair, get = self._by_pair, self._key_cid.get
+        for pair in story_pairs(story, odd, get, pairs) & by_pair.keys():
             for entry in by_pair[pair]:
                 if entry.kind == EVALUATE:
                     candidates[entry.key] = entry
@@ -374,7 +385,7 @@ class PercolatorIndex:
                     found |= left
                     found |= right
                 else:  # several forms present: only those that stand next to each other
-                    adjacent_words(story, odd, local.get, self._classes, (a, b), found)
+                    adjacent_words(story, odd, get, self._classes, (a, b), found)
 
 
 _LOW = (1 << PAIR_SHIFT) - 1

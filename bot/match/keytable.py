@@ -8,8 +8,11 @@ was not built."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
-from itertools import repeat
+from itertools import pairwise, repeat
+
+from bot.match import speedups
 
 
 class KeyTableReference(dict[str, int]):
@@ -17,8 +20,26 @@ class KeyTableReference(dict[str, int]):
         """`[self.get(k, default) for k in keys]`."""
         return list(map(self.get, keys, repeat(default)))
 
+    def classes_and_pairs(
+        self, fields: Sequence[Sequence[str]], firsts: bytes | bytearray, /
+    ) -> tuple[set[int], set[int]]:
+        """The values of the keys in `fields` (a story's title and body words), and the pair
+        `a << 32 | b` of every two adjacent keys of a field with values a and b where
+        `firsts[a]` is set (a class that begins some phrase: see `pairs.py`)."""
+        cids: set[int] = set()
+        pairs: set[int] = set()
+        for words in fields:
+            found = self.get_many(words, -1)
+            cids.update(found)
+            for a, b in pairwise(found):
+                if a >= 0 and b >= 0 and a < len(firsts) and firsts[a]:
+                    pairs.add(a << 32 | b)
+        cids.discard(-1)
+        return cids, pairs
 
-try:
-    from bot.match._speedups import KeyTable as KeyTable
-except ImportError:  # built without a C compiler: the same, slower
-    KeyTable = KeyTableReference  # type: ignore[misc,assignment]
+
+KeyTable = KeyTableReference
+if speedups.wanted():
+    # built without a C compiler: the same, slower
+    with contextlib.suppress(ImportError):
+        from bot.match._speedups import KeyTable as KeyTable  # type: ignore[assignment]

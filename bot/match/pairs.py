@@ -1,14 +1,14 @@
 """Adjacent words for phrase queries: the class pairs a story has, and the words that form them.
 
 Phrases of two words are indexed under the pair of their words' classes. A story's pairs come
-from mapping each word to its class with a C-level `map` over the word list and pairing
-neighbours with `pairwise`; the few "odd" words (in several classes, or with keys other than
-themselves: plurals, accents, ё) are paired explicitly at their positions.
+from the key table, which maps each word to its class and pairs neighbours in one call; the few
+"odd" words (in several classes, or with keys other than themselves: plurals, accents, ё) are
+paired explicitly at their positions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Sequence
 from itertools import compress, count
 
 from bot.match.compile import WordClass
@@ -18,18 +18,17 @@ from bot.match.text import keys_of
 
 
 def story_classes(
-    story: Story, key_cid: KeyTable, key_cids: dict[str, list[int]]
-) -> tuple[set[int], dict[str, list[int]], dict[str, int]]:
-    """The classes the story has, found by C-level set algebra (most keys are in one class);
-    its odd words: words in several classes, and words with other keys (plurals, accents, ё),
-    which have both keys' classes; and each of its keys with its class if it is in one, else -1
-    (a small dict, cheaper to look every word up in than the index's big one, made with one
-    C-level pass over the big one)."""
+    story: Story, key_cid: KeyTable, key_cids: dict[str, list[int]], firsts: bytes | bytearray
+) -> tuple[set[int], dict[str, list[int]], set[int]]:
+    """The classes the story has; its odd words: words in several classes, and words with other
+    keys (plurals, accents, ё), which have both keys' classes; and the `pair_key` of every two
+    adjacent words that are not odd where the first word's class begins a phrase (`firsts`, a
+    flag per class). Most of it in one call to the key table, which overlaps its look-ups."""
+    cids, pairs = key_cid.classes_and_pairs((story.title.words, story.body.words), firsts)
     special_keys = story.special_keys
-    keys = [*story.distinct, *special_keys]
-    local = dict(zip(keys, key_cid.get_many(keys, -1), strict=True))
-    cids = set(local.values())
-    cids.discard(-1)
+    if special_keys:
+        cids.update(key_cid.get_many(list(special_keys), -1))
+        cids.discard(-1)
     odd: dict[str, list[int]] = {}
     several = key_cids.keys() & story.distinct
     if special_keys:
@@ -46,7 +45,7 @@ def story_classes(
             odd[w] = both
         else:
             odd.pop(w, None)
-    return cids, odd, local
+    return cids, odd, pairs
 
 
 def _cids_of_key(key: str, key_cid: KeyTable, key_cids: dict[str, list[int]]) -> list[int]:
@@ -65,28 +64,22 @@ def pair_key(a: int, b: int) -> int:
 
 
 def story_pairs(
-    story: Story, odd: dict[str, list[int]], local: dict[str, int], firsts: Container[int]
+    story: Story, odd: dict[str, list[int]], get: Callable[[str], int | None], pairs: set[int]
 ) -> set[int]:
-    """The `pair_key` of every two adjacent words whose first word's class begins a phrase in
-    `firsts` (a few dozen places in a story: found with C-level passes, then paired one by one)."""
-    distinct = list(story.distinct)
-    starters = set(compress(distinct, map(firsts.__contains__, map(local.__getitem__, distinct))))
-    starters.update(w for w, cids in odd.items() if any(c in firsts for c in cids))
-    pairs: set[int] = set()
-    get = local.get
+    """Add to `pairs` (those of the words that are not odd, from `story_classes`) the pairs at
+    the few places where an odd word stands, with every class of each word."""
+    if not odd:
+        return pairs
     for field in (story.title, story.body):
         words = field.words
         last = len(words) - 1
-        for i in compress(count(), map(starters.__contains__, words)):
-            if i == last:
-                continue
-            word, after = words[i], words[i + 1]
-            if word in odd or after in odd:
-                for a in _cids_of_word(word, odd, get):
-                    for b in _cids_of_word(after, odd, get):
+        for i in compress(count(), map(odd.__contains__, words)):
+            for at in (i - 1, i):  # the pair the odd word ends, and the one it begins
+                if at < 0 or at == last:
+                    continue
+                for a in _cids_of_word(words[at], odd, get):
+                    for b in _cids_of_word(words[at + 1], odd, get):
                         pairs.add(a << PAIR_SHIFT | b)
-            else:  # a word of no class is -1: its key is never a pair's
-                pairs.add(local[word] << PAIR_SHIFT | local[after])
     return pairs
 
 

@@ -18,11 +18,14 @@ English singular without a possessive ("Oblast's" → "oblast", "peacekeepers" �
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import unicodedata
 from itertools import compress, count
 from operator import ne, not_
+
+from bot.match import speedups
 
 NORMALISATION_VERSION = 2
 
@@ -168,10 +171,11 @@ def scan_reference(text: str) -> tuple[list[str], dict[str, str], bool]:
     return words, shown, FOLDABLE.search(text) is not None
 
 
-try:
-    from bot.match._speedups import scan as scan
-except ImportError:  # built without a C compiler: the same, slower
-    scan = scan_reference
+scan = scan_reference
+if speedups.wanted():
+    # built without a C compiler: the same, slower
+    with contextlib.suppress(ImportError):
+        from bot.match._speedups import scan as scan  # type: ignore[assignment]
 
 
 def folded_words(text: str) -> list[str]:
@@ -180,7 +184,7 @@ def folded_words(text: str) -> list[str]:
     Split first, then each word folded: so a word keeps its written form beside it (see
     `story.Field`), and a letter whose folded form carries a combining mark (İ → i̇) stays in its
     word, where `fold_word` drops the mark."""
-    return list(map(str.casefold, tokenise(text)))
+    return scan(text)[0]
 
 
 def words(text: str) -> list[str]:

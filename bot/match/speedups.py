@@ -1,0 +1,24 @@
+"""Whether the matcher uses its C speed-ups (`_speedups.c`) or their pure-Python twins.
+
+The C module is optional: setup.py builds it where a C compiler exists. Each twin gives the same
+results (the tests compare them); the C ones are several times faster at a million topics.
+`NEWSBOT_PURE_PYTHON=1` turns them off, to rule them out when something looks wrong (and so the
+tests can run the matcher both ways)."""
+
+from __future__ import annotations
+
+import os
+
+
+def wanted() -> bool:
+    """False when the environment asks for the pure-Python twins."""
+    return os.environ.get("NEWSBOT_PURE_PYTHON", "") not in ("1", "true", "yes")
+
+
+def in_use() -> bool:
+    """Whether the C twins are in use (for `newsbot check` and the benchmark to report)."""
+    from bot.match import keytable, text
+
+    return text.scan is not text.scan_reference and keytable.KeyTable is not (
+        keytable.KeyTableReference
+    )
