@@ -40,6 +40,13 @@ def test_scan_is_its_python_twin(s: str) -> None:
     assert _speedups.scan(s) == scan_reference(s)
 
 
+def test_scan_folds_every_latin_and_cyrillic_character_as_python_does() -> None:
+    # the C scan folds these itself (most news words), and hands the rest to str.casefold
+    for code in range(0x500):
+        for s in (chr(code), f"Ab{chr(code)}cД", f"{chr(code)}ї'{chr(code)}"):
+            assert _speedups.scan(s) == scan_reference(s), hex(code)
+
+
 def test_the_package_uses_the_c_twins() -> None:
     assert text.scan is _speedups.scan
     assert keytable.KeyTable is _speedups.KeyTable
@@ -137,7 +144,7 @@ def test_key_table_rejects_keys_that_are_not_text() -> None:
 
 
 @given(
-    st.dictionaries(_KEYS, st.integers(0, 40), max_size=30),
+    st.dictionaries(_KEYS, st.integers(-2, 40), max_size=30),  # -2: SEVERAL
     st.lists(st.lists(_KEYS, max_size=20), max_size=3),
     st.binary(max_size=50),
 )
@@ -156,6 +163,20 @@ def test_classes_and_pairs_is_its_python_twin(
 def test_classes_and_pairs_pairs_within_a_field_only() -> None:
     table = KeyTableReference(drone=1, strike=2, kyiv=3)
     flags = bytes([0, 1, 0, 1])  # drone and kyiv begin phrases
-    cids, pairs = table.classes_and_pairs([["drone", "strike", "x"], ["kyiv"], ["drone"]], flags)
+    fields = [["drone", "strike", "x"], ["kyiv"], ["drone"]]
+    cids, pairs, words, several = table.classes_and_pairs(fields, flags)
     assert cids == {1, 2, 3}
+    assert words == {1: "drone", 2: "strike", 3: "kyiv"}
+    assert several == set()
     assert pairs == {1 << 32 | 2}  # not kyiv → drone across fields, not strike → x (no class)
+
+
+def test_warm_is_only_a_hint() -> None:
+    table: list[object] = [None, "a", (1, 2), 3.5]
+    before = list(table)
+    _speedups.warm(table, [0, 1, 2, 3, 3, -1, 99])  # ids out of range are passed over
+    assert table == before
+    with pytest.raises(TypeError):
+        _speedups.warm(table, ["1"])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        _speedups.warm((1, 2), [0])  # type: ignore[arg-type]

@@ -10,8 +10,21 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* `[^\W_]` in Python's re for str patterns is exactly this (sre's SRE_UNI_IS_ALNUM). */
-#define IS_WORD_CHAR(ch) Py_UNICODE_ISALNUM(ch)
+/* `[^\W_]` in Python's re for str patterns: sre's SRE_UNI_IS_ALNUM, which is
+ * Py_UNICODE_ISALNUM. That is up to four table look-ups a character, so ASCII and the Cyrillic
+ * letters (U+0400..U+0481, U+048A..U+04FF: all letters) are answered here first. */
+static inline int
+is_word_char(Py_UCS4 ch)
+{
+    if (ch < 0x80) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    }
+    if (ch >= 0x400 && ch <= 0x4FF) {
+        return ch <= 0x481 || ch >= 0x48A;
+    }
+    return Py_UNICODE_ISALNUM(ch);
+}
+#define IS_WORD_CHAR(ch) is_word_char(ch)
 #define APOSTROPHE 0x27
 
 /* text.FOLDABLE: ё Ё, Latin letters that carry diacritics, combining marks. */
@@ -22,14 +35,29 @@ is_foldable(Py_UCS4 ch)
            (ch >= 0x1E00 && ch <= 0x1EFF) || (ch >= 0x300 && ch <= 0x36F);
 }
 
-/* Characters whose case fold is themselves, common in English and Ukrainian news text: a word
- * made only of these needs no call to str.casefold. Lower-case ASCII letters, digits, the
- * apostrophe, lower-case Cyrillic а..џ and ґ. */
-static inline int
-folds_to_itself(Py_UCS4 ch)
+/* The case fold of the characters of most English and Ukrainian/Russian news words (ASCII
+ * letters and digits, the apostrophe, Cyrillic Ѐ..џ, Ґ ґ), where it is one character and equals
+ * str.casefold's; 0 for any other character, whose word goes to str.casefold itself. */
+static inline Py_UCS4
+simple_fold(Py_UCS4 ch)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == APOSTROPHE ||
-           (ch >= 0x430 && ch <= 0x45F) || ch == 0x491;
+    if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == APOSTROPHE ||
+        (ch >= 0x430 && ch <= 0x45F) || ch == 0x491) {
+        return ch;
+    }
+    if (ch >= 'A' && ch <= 'Z') {
+        return ch + 32;
+    }
+    if (ch >= 0x410 && ch <= 0x42F) { /* А..Я */
+        return ch + 32;
+    }
+    if (ch >= 0x400 && ch <= 0x40F) { /* Ѐ..Џ: Ё, Є, І, Ї, ... */
+        return ch + 80;
+    }
+    if (ch == 0x490) { /* Ґ */
+        return 0x491;
+    }
+    return 0;
 }
 
 static PyObject *casefold_name; /* interned "casefold" */
@@ -40,45 +68,45 @@ static PyObject *
 fold_token(PyObject *text, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
            PyObject **written)
 {
-    int itself = 1, ascii = 1;
+    int simple = 1, changed = 0;
+    Py_UCS4 maxchar = 0;
     for (Py_ssize_t i = start; i < end; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (!folds_to_itself(ch)) {
-            itself = 0;
-        }
-        if (ch > 0x7F) {
-            ascii = 0;
-        }
-        if (!itself && !ascii) {
+        Py_UCS4 f = simple_fold(ch);
+        if (f == 0) {
+            simple = 0;
             break;
+        }
+        changed |= f != ch;
+        if (f > maxchar) {
+            maxchar = f;
         }
     }
     *written = NULL;
     PyObject *token = PyUnicode_Substring(text, start, end);
-    if (token == NULL || itself) {
+    if (token == NULL || (simple && !changed)) {
         return token;
     }
     PyObject *folded;
-    if (ascii) { /* ASCII case folding is lower-casing */
+    if (simple) {
         Py_ssize_t n = end - start;
-        folded = PyUnicode_New(n, 0x7F);
+        folded = PyUnicode_New(n, maxchar);
         if (folded == NULL) {
             Py_DECREF(token);
             return NULL;
         }
-        const Py_UCS1 *src = PyUnicode_1BYTE_DATA(token);
-        Py_UCS1 *dst = PyUnicode_1BYTE_DATA(folded);
+        int fkind = PyUnicode_KIND(folded);
+        void *fdata = PyUnicode_DATA(folded);
         for (Py_ssize_t i = 0; i < n; i++) {
-            Py_UCS1 c = src[i];
-            dst[i] = (c >= 'A' && c <= 'Z') ? (Py_UCS1)(c + 32) : c;
+            PyUnicode_WRITE(fkind, fdata, i, simple_fold(PyUnicode_READ(kind, data, start + i)));
         }
+        *written = token;
+        return folded;
     }
-    else {
-        folded = PyObject_CallMethodNoArgs(token, casefold_name);
-        if (folded == NULL) {
-            Py_DECREF(token);
-            return NULL;
-        }
+    folded = PyObject_CallMethodNoArgs(token, casefold_name);
+    if (folded == NULL) {
+        Py_DECREF(token);
+        return NULL;
     }
     int same = PyUnicode_Compare(folded, token);
     if (same == -1 && PyErr_Occurred()) {
@@ -193,6 +221,7 @@ error_built:
 
 #define EMPTY 0
 #define DELETED 1
+#define SEVERAL -2 /* keytable.SEVERAL: the value of a key in several classes */
 
 typedef struct {
     Py_hash_t hash;
@@ -595,10 +624,11 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
     const unsigned char *first = firsts.buf;
     Py_ssize_t nfirst = firsts.len;
     PyObject *fields = PySequence_Fast(args[0], "classes_and_pairs() expects a sequence of lists");
-    PyObject *cids = PySet_New(NULL), *pairs = PySet_New(NULL), *result = NULL;
+    PyObject *words = PyDict_New(), *pairs = PySet_New(NULL), *several = PySet_New(NULL);
+    PyObject *cids = NULL, *result = NULL;
     long long *values = NULL, *found = NULL;
     Py_hash_t *scratch = NULL;
-    if (fields == NULL || cids == NULL || pairs == NULL) {
+    if (fields == NULL || words == NULL || pairs == NULL || several == NULL) {
         goto done;
     }
     for (Py_ssize_t f = 0; f < PySequence_Fast_GET_SIZE(fields); f++) {
@@ -619,9 +649,22 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
             PyErr_NoMemory();
             goto done;
         }
-        int err = look_up(t, PySequence_Fast_ITEMS(seq), n, values, scratch);
+        PyObject **keys = PySequence_Fast_ITEMS(seq);
+        int err = look_up(t, keys, n, values, scratch);
+        for (Py_ssize_t i = 0; !err && i < n; i++) { /* each class → its first word */
+            if (values[i] == SEVERAL) {
+                err = PySet_Add(several, keys[i]) < 0;
+                continue;
+            }
+            if (values[i] < 0) {
+                continue;
+            }
+            PyObject *cid = PyLong_FromLongLong(values[i]);
+            err = cid == NULL || PyDict_SetDefault(words, cid, keys[i]) == NULL;
+            Py_XDECREF(cid);
+        }
         Py_DECREF(seq);
-        if (err < 0) {
+        if (err) {
             goto done;
         }
         Py_ssize_t npairs = 0;
@@ -631,11 +674,14 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
                 found[npairs++] = a << 32 | b;
             }
         }
-        if (add_distinct(pairs, found, npairs) < 0 || add_distinct(cids, values, n) < 0) {
+        if (add_distinct(pairs, found, npairs) < 0) {
             goto done;
         }
     }
-    result = PyTuple_Pack(2, cids, pairs);
+    cids = PySet_New(words);
+    if (cids != NULL) {
+        result = PyTuple_Pack(4, cids, pairs, words, several);
+    }
 done:
     PyBuffer_Release(&firsts);
     PyMem_Free(values);
@@ -644,6 +690,8 @@ done:
     Py_XDECREF(fields);
     Py_XDECREF(cids);
     Py_XDECREF(pairs);
+    Py_XDECREF(words);
+    Py_XDECREF(several);
     return result;
 }
 
@@ -681,8 +729,54 @@ static PyTypeObject KeyTableType = {
     .tp_methods = KeyTable_methods,
 };
 
+/* ------------------------------------------------------------------------------------------
+ * warm(table, ids): prefetch table[i] for each i in ids (the list's slot, then the object).
+ *
+ * A hint, with no effect on results: the matcher calls it before a Python loop over the same
+ * items, so that their cache misses are taken together here instead of one after another there.
+ */
+static PyObject *
+warm(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "warm(table: list, ids)");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(args[1], "warm() expects a sequence of ints");
+    if (seq == NULL) {
+        return NULL;
+    }
+    PyObject **table = ((PyListObject *)args[0])->ob_item;
+    Py_ssize_t size = PyList_GET_SIZE(args[0]);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **ids = PySequence_Fast_ITEMS(seq);
+    for (int stage = 0; stage < 2; stage++) {
+        for (Py_ssize_t k = 0; k < n; k++) {
+            Py_ssize_t i = PyLong_AsSsize_t(ids[k]);
+            if (i == -1 && PyErr_Occurred()) {
+                Py_DECREF(seq);
+                return NULL;
+            }
+            if (i < 0 || i >= size) {
+                continue;
+            }
+            if (stage == 0) {
+                PREFETCH(&table[i]);
+            }
+            else {
+                PREFETCH(table[i]);
+                PREFETCH((const char *)table[i] + 64);
+            }
+        }
+    }
+    Py_DECREF(seq);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_O, scan_doc},
+    {"warm", (PyCFunction)(void (*)(void))warm, METH_FASTCALL,
+     "warm(table, ids): prefetch table[i] for each i in ids; a hint with no effect on results."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 import gc
 from array import array
 from collections.abc import Callable, Iterable, Sequence
+from itertools import compress
 
 from bot.match.base import Document, Hits, Query
 from bot.match.buckets import Bucket, drop, put
 from bot.match.compile import CompiledQuery, WordClass, compile_topic
 from bot.match.groups import GroupIndex
 from bot.match.ids import IdMap
-from bot.match.keytable import KeyTable
+from bot.match.keytable import SEVERAL, KeyTable
 from bot.match.pairs import PAIR_SHIFT, adjacent_words, pair_key, story_classes, story_pairs
 from bot.match.plan import (
     EVALUATE,
@@ -42,6 +43,7 @@ from bot.match.plan import (
     one_word_class,
     single_words,
 )
+from bot.match.speedups import warm
 from bot.match.story import Story
 
 _NO_SUBS: array[int] = array("q")  # shared, never appended to: one-word topics need no array
@@ -99,8 +101,11 @@ class PercolatorIndex:
         self._key_cids: dict[str, list[int]] = {}
         self._by_class: dict[int, Bucket[_Entry]] = {}
         # The most common topic, one word: its subscribers straight under the word's class, so a
-        # story turns each of its words into one group of hits.
-        self._word_subs: dict[int, array[int]] = {}
+        # story turns each of its words into one group of hits. Per class id, as are the flags
+        # below: a list indexed by class is one cache miss a look-up, which `warm` can take
+        # ahead for a whole story at once; a dict is a chain of them.
+        self._word_subs: list[array[int] | None] = []
+        self._one_form = bytearray()  # 1 where the class has one form (most words)
         self._by_pair: dict[int, Bucket[_Entry]] = {}  # by `pair_key`
         self._firsts: dict[int, int] = {}  # class → how many pair anchors it begins
         self._first_flags = bytearray()  # per class: 1 where it begins one (for the key table)
@@ -121,12 +126,15 @@ class PercolatorIndex:
         if cid is None:
             cid = self._class_ids[c] = len(self._classes)
             self._classes.append(c)
+            self._word_subs.append(None)
+            self._one_form.append(len(c.forms) == 1)
             key_cid, key_cids = self._key_cid, self._key_cids
             for form in c.forms:
                 if form in key_cids:
                     key_cids[form].append(cid)
-                elif form in key_cid:
-                    key_cids[form] = [key_cid.pop(form), cid]
+                elif form in key_cid:  # now in several classes: listed beside the table
+                    key_cids[form] = [key_cid[form], cid]
+                    key_cid[form] = SEVERAL
                 else:
                     key_cid[form] = cid
         return cid
@@ -205,8 +213,8 @@ class PercolatorIndex:
         if _is_one_word(entry):
             cid = entry.anchors[0]
             assert isinstance(cid, int)
-            subs = self._word_subs.get(cid)
-            if subs is None:  # not setdefault: that would make an array on every call
+            subs = self._word_subs[cid]
+            if subs is None:
                 subs = self._word_subs[cid] = array("q")
             subs.append(sub_id)
         else:
@@ -223,9 +231,10 @@ class PercolatorIndex:
             cid = entry.anchors[0]
             assert isinstance(cid, int)
             subs = self._word_subs[cid]
+            assert subs is not None
             subs.remove(sub_id)
             if not subs:
-                del self._word_subs[cid]
+                self._word_subs[cid] = None
         else:
             entry.subs.remove(sub_id)
         if entry.count:
@@ -275,7 +284,9 @@ class PercolatorIndex:
 
     def match(self, doc: Document) -> Hits:
         story = Story(doc)
-        cids, odd, pairs = story_classes(story, self._key_cid, self._key_cids, self._first_flags)
+        cids, odd, pairs, first_word = story_classes(
+            story, self._key_cid, self._key_cids, self._first_flags
+        )
         if not cids:
             return Hits()
         present: dict[int, set[str]] = {}
@@ -289,15 +300,19 @@ class PercolatorIndex:
         # A class's words as the story wrote them, sorted: made once a story, and shared by every
         # hit on the class (a popular word is in a one-word topic and many boolean ones).
         shown: dict[int, tuple[str, ...]] = {}
-        written, classes = story.written, self._classes
+        written, classes, one_form = story.written, self._classes, self._one_form
         distinct, special_keys = story.distinct, story.special_keys
         title_shown, body_shown = story.title.shown, story.body.shown
 
         def class_terms(cid: int) -> tuple[str, ...]:
             terms = shown.get(cid)
             if terms is None:
+                word = first_word.get(cid)
+                if word is not None and one_form[cid]:  # its one form is this story word
+                    terms = shown[cid] = (title_shown.get(word) or body_shown.get(word, word),)
+                    return terms
                 forms = classes[cid].forms
-                if len(forms) == 1:  # most words: one form, so one story word
+                if len(forms) == 1:  # one form, a key of a special word (a plural, say)
                     (form,) = forms
                     word = form if form in distinct else special_keys[form]
                     terms = (title_shown.get(word) or body_shown.get(word, word),)
@@ -307,9 +322,12 @@ class PercolatorIndex:
             return terms
 
         groups: list[tuple[Sequence[int], tuple[str, ...]]] = []
-        word_subs = self._word_subs
-        for cid in cids & word_subs.keys():
-            groups.append((word_subs[cid][:], class_terms(cid)))
+        word_subs, cid_list = self._word_subs, list(cids)
+        warm(word_subs, cid_list)
+        for cid in compress(cid_list, map(word_subs.__getitem__, cid_list)):
+            subs = word_subs[cid]
+            assert subs is not None
+            groups.append((subs[:], class_terms(cid)))
         for entry in self._groups.matching(cids):
             flat = entry.flat
             assert flat is not None

@@ -14,6 +14,9 @@ from itertools import pairwise, repeat
 
 from bot.match import speedups
 
+# The value of a key that is in several classes (the index keeps their list beside the table).
+SEVERAL = -2
+
 
 class KeyTableReference(dict[str, int]):
     def get_many(self, keys: Sequence[str], default: int, /) -> list[int]:
@@ -22,20 +25,25 @@ class KeyTableReference(dict[str, int]):
 
     def classes_and_pairs(
         self, fields: Sequence[Sequence[str]], firsts: bytes | bytearray, /
-    ) -> tuple[set[int], set[int]]:
-        """The values of the keys in `fields` (a story's title and body words), and the pair
+    ) -> tuple[set[int], set[int], dict[int, str], set[str]]:
+        """For a story's title and body words (`fields`): the values (≥ 0) of its keys; the pair
         `a << 32 | b` of every two adjacent keys of a field with values a and b where
-        `firsts[a]` is set (a class that begins some phrase: see `pairs.py`)."""
-        cids: set[int] = set()
+        `firsts[a]` is set (a class that begins some phrase: see `pairs.py`); each value with
+        the first key that has it; and the keys whose value is `SEVERAL`."""
+        words: dict[int, str] = {}
         pairs: set[int] = set()
-        for words in fields:
-            found = self.get_many(words, -1)
-            cids.update(found)
+        several: set[str] = set()
+        for keys in fields:
+            found = self.get_many(keys, -1)
+            for cid, key in zip(found, keys, strict=True):
+                if cid >= 0:
+                    words.setdefault(cid, key)
+                elif cid == SEVERAL:
+                    several.add(key)
             for a, b in pairwise(found):
                 if a >= 0 and b >= 0 and a < len(firsts) and firsts[a]:
                     pairs.add(a << 32 | b)
-        cids.discard(-1)
-        return cids, pairs
+        return set(words), pairs, words, several
 
 
 KeyTable = KeyTableReference

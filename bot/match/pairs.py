@@ -12,27 +12,29 @@ from collections.abc import Callable, Sequence
 from itertools import compress, count
 
 from bot.match.compile import WordClass
-from bot.match.keytable import KeyTable
+from bot.match.keytable import SEVERAL, KeyTable
 from bot.match.story import Story
 from bot.match.text import keys_of
 
 
 def story_classes(
     story: Story, key_cid: KeyTable, key_cids: dict[str, list[int]], firsts: bytes | bytearray
-) -> tuple[set[int], dict[str, list[int]], set[int]]:
+) -> tuple[set[int], dict[str, list[int]], set[int], dict[int, str]]:
     """The classes the story has; its odd words: words in several classes, and words with other
-    keys (plurals, accents, ё), which have both keys' classes; and the `pair_key` of every two
+    keys (plurals, accents, ё), which have both keys' classes; the `pair_key` of every two
     adjacent words that are not odd where the first word's class begins a phrase (`firsts`, a
-    flag per class). Most of it in one call to the key table, which overlaps its look-ups."""
-    cids, pairs = key_cid.classes_and_pairs((story.title.words, story.body.words), firsts)
+    flag per class); and the classes that a story word is a key of, each with its first such
+    word. Most of it in one call to the key table, which overlaps its look-ups."""
+    fields = (story.title.words, story.body.words)
+    cids, pairs, words, several = key_cid.classes_and_pairs(fields, firsts)
     special_keys = story.special_keys
     if special_keys:
-        cids.update(key_cid.get_many(list(special_keys), -1))
-        cids.discard(-1)
+        keys = list(special_keys)
+        found = key_cid.get_many(keys, -1)
+        cids.update(found)
+        cids.difference_update((-1, SEVERAL))
+        several.update(compress(keys, map(SEVERAL.__eq__, found)))
     odd: dict[str, list[int]] = {}
-    several = key_cids.keys() & story.distinct
-    if special_keys:
-        several |= key_cids.keys() & special_keys.keys()
     for k in several:
         cids.update(key_cids[k])
         odd[k] = key_cids[k]
@@ -45,7 +47,7 @@ def story_classes(
             odd[w] = both
         else:
             odd.pop(w, None)
-    return cids, odd, pairs
+    return cids, odd, pairs, words
 
 
 def _cids_of_key(key: str, key_cid: KeyTable, key_cids: dict[str, list[int]]) -> list[int]:

@@ -7,7 +7,10 @@ tests can run the matcher both ways)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Sequence
+from typing import Any
 
 
 def wanted() -> bool:
@@ -19,6 +22,20 @@ def in_use() -> bool:
     """Whether the C twins are in use (for `newsbot check` and the benchmark to report)."""
     from bot.match import keytable, text
 
-    return text.scan is not text.scan_reference and keytable.KeyTable is not (
-        keytable.KeyTableReference
+    return (
+        text.scan is not text.scan_reference
+        and keytable.KeyTable is not keytable.KeyTableReference
+        and warm is not warm_reference
     )
+
+
+def warm_reference(table: list[Any], ids: Sequence[int], /) -> None:
+    """The twin of `_speedups.warm`, which prefetches `table[i]` for each i in `ids` into the
+    CPU cache before a loop over them: a hint with no effect on results, so here nothing."""
+
+
+warm = warm_reference
+if wanted():
+    # ImportError: built without a C compiler
+    with contextlib.suppress(ImportError):
+        from bot.match._speedups import warm as warm
