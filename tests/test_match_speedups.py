@@ -10,12 +10,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.match import _speedups, keytable, speedups, text
+from bot.match.groups import match_groups_reference
 from bot.match.keytable import KeyTableReference
 from bot.match.text import scan_reference
 
@@ -180,3 +182,40 @@ def test_warm_is_only_a_hint() -> None:
         _speedups.warm(table, ["1"])  # type: ignore[list-item]
     with pytest.raises(TypeError):
         _speedups.warm((1, 2), [0])  # type: ignore[arg-type]
+
+
+_IDS = st.tuples(*(st.lists(st.integers(0, 6), max_size=3).map(tuple) for _ in range(2)))
+
+
+@st.composite
+def _shelves(draw: st.DrawFn) -> tuple[list[Any], list[Any], list[Any]]:
+    size = draw(st.integers(0, 6))
+
+    def records() -> list[tuple[int, tuple[int, ...], tuple[int, ...]]]:
+        return [(draw(st.integers(0, 99)), *draw(_IDS)) for _ in range(draw(st.integers(1, 3)))]
+
+    now = [(draw(st.booleans()) and records()) or None for _ in range(size)]
+    after = [
+        (draw(st.booleans()) and {b: records() for b in draw(st.sets(st.integers(0, 6)))}) or None
+        for _ in range(size)
+    ]
+    rest = [(draw(st.booleans()) and records()) or None for _ in range(size)]
+    return now, after, rest
+
+
+@given(_shelves(), st.sets(st.integers(0, 6)), st.lists(st.integers(-2, 8), max_size=8))
+@settings(max_examples=500)
+def test_match_groups_is_its_python_twin(
+    shelves: tuple[list[Any], list[Any], list[Any]], present: set[int], ids: list[int]
+) -> None:
+    # the same records, in whatever order (the C twin walks an after-shelf from its smaller side)
+    found = _speedups.match_groups(*shelves, present, ids)
+    expected = match_groups_reference(*shelves, present, ids)
+    assert sorted(found) == sorted(expected)
+
+
+def test_match_groups_rejects_what_is_not_a_record() -> None:
+    with pytest.raises(TypeError):
+        _speedups.match_groups([[("e", [1], ())]], [None], [None], {1}, [0])
+    with pytest.raises(ValueError):
+        _speedups.match_groups([None], [], [None], {1}, [0])

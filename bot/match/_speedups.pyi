@@ -19,3 +19,7 @@ class KeyTable:
     def classes_and_pairs(
         self, fields: Sequence[Sequence[str]], firsts: bytes | bytearray, /
     ) -> tuple[set[int], set[int], dict[int, str], set[str]]: ...
+
+def match_groups(
+    now: list[Any], after: list[Any], rest: list[Any], present: set[int], ids: Sequence[int], /
+) -> list[tuple[Any, tuple[int, ...], tuple[int, ...]]]: ...

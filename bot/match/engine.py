@@ -328,16 +328,11 @@ class PercolatorIndex:
             subs = word_subs[cid]
             assert subs is not None
             groups.append((subs[:], class_terms(cid)))
-        for entry in self._groups.matching(cids):
-            flat = entry.flat
-            assert flat is not None
-            if len(flat) == 1:  # found, so its one group matches
-                hit = flat[0][0]
-            else:  # every group that matches names its words (a loop: faster than a genexpr)
-                hit = ()
-                for required, negative in flat:
-                    if cids.issuperset(required) and cids.isdisjoint(negative):
-                        hit += required
+        hits: dict[_Entry, tuple[int, ...]] = {}  # entry → the classes of its matched groups
+        for entry, required, _ in self._groups.matching(cids, cid_list):
+            had = hits.get(entry)
+            hits[entry] = required if had is None else had + required
+        for entry, hit in hits.items():
             if len(hit) == 1:
                 terms = class_terms(hit[0])
             else:

@@ -6,94 +6,119 @@ more class (`drone AND Kyiv`), or several. A story looks only at the groups file
 has; of those, the one-more-class groups are found by intersecting the story's classes with the
 classes they need, so a group that does not match is never touched. Negations are tested on the
 few groups left.
+
+The three shelves are lists indexed by anchor (class ids are dense), so that the C twin of
+`match_groups_reference` can prefetch a whole story's shelves before it tests any.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Generic, TypeVar
+import contextlib
+from collections.abc import Hashable, Sequence
+from typing import Any, Generic, TypeVar
+
+from bot.match import speedups
 
 E = TypeVar("E", bound=Hashable)
 
+# A filed group: (entry, the classes it requires, the classes it must not have)
+Record = tuple[Any, tuple[int, ...], tuple[int, ...]]
 
-class _Shelf(Generic[E]):
-    """The groups filed under one anchor (each part made only when used: memory)."""
 
-    __slots__ = ("after", "now", "rest")
+def match_groups_reference(
+    now: list[list[Record] | None],
+    after: list[dict[int, list[Record]] | None],
+    rest: list[list[Record] | None],
+    present: set[int],
+    ids: Sequence[int],
+    /,
+) -> list[Record]:
+    """The records filed under the anchors `ids` (those in range) that match a story with
+    classes `present`: in `now[a]` when none of their negated classes is present, in
+    `after[a][b]` when b is present too, in `rest[a]` when all they require is present too."""
+    out: list[Record] = []
+    size = len(now)
+    for a in ids:
+        if not 0 <= a < size:
+            continue
+        shelf = now[a]
+        if shelf is not None:
+            out.extend(r for r in shelf if present.isdisjoint(r[2]))
+        others = after[a]
+        if others is not None:
+            for b in others.keys() & present:
+                out.extend(r for r in others[b] if present.isdisjoint(r[2]))
+        many = rest[a]
+        if many is not None:
+            out.extend(r for r in many if present.issuperset(r[1]) and present.isdisjoint(r[2]))
+    return out
 
-    def __init__(self) -> None:
-        self.now: list[tuple[E, tuple[int, ...]]] | None = None  # (entry, negated)
-        self.after: dict[int, list[tuple[E, tuple[int, ...]]]] | None = None  # other class → …
-        self.rest: list[tuple[E, tuple[int, ...], tuple[int, ...]]] | None = None  # + required
 
-    def __bool__(self) -> bool:
-        return bool(self.now or self.after or self.rest)
+match_groups = match_groups_reference
+if speedups.wanted():
+    # ImportError: built without a C compiler
+    with contextlib.suppress(ImportError):
+        from bot.match._speedups import match_groups as match_groups
 
 
 class GroupIndex(Generic[E]):
     def __init__(self) -> None:
-        self._shelves: dict[int, _Shelf[E]] = {}
+        self._now: list[list[Record] | None] = []  # anchor → groups that need nothing more
+        self._after: list[dict[int, list[Record]] | None] = []  # anchor → other class → groups
+        self._rest: list[list[Record] | None] = []  # anchor → groups that need several more
+
+    def _reserve(self, anchor: int) -> None:
+        grow = anchor + 1 - len(self._now)
+        if grow > 0:
+            for shelves in (self._now, self._after, self._rest):
+                shelves.extend([None] * grow)
 
     def add(
         self, anchor: int, entry: E, required: tuple[int, ...], negative: tuple[int, ...]
     ) -> None:
         """File a group of `entry`: it matches when every class in `required` (which includes
         `anchor`) is present and none in `negative` is."""
-        shelf = self._shelves.get(anchor)
-        if shelf is None:
-            shelf = self._shelves[anchor] = _Shelf()
+        self._reserve(anchor)
+        record: Record = (entry, required, negative)
         others = tuple(c for c in dict.fromkeys(required) if c != anchor)
         if not others:
-            if shelf.now is None:
-                shelf.now = []
-            shelf.now.append((entry, negative))
+            shelf = self._now[anchor]
+            if shelf is None:
+                shelf = self._now[anchor] = []
+            shelf.append(record)
         elif len(others) == 1:
-            if shelf.after is None:
-                shelf.after = {}
-            shelf.after.setdefault(others[0], []).append((entry, negative))
+            after = self._after[anchor]
+            if after is None:
+                after = self._after[anchor] = {}
+            after.setdefault(others[0], []).append(record)
         else:
-            if shelf.rest is None:
-                shelf.rest = []
-            shelf.rest.append((entry, others, negative))
+            many = self._rest[anchor]
+            if many is None:
+                many = self._rest[anchor] = []
+            many.append(record)
 
     def remove(self, anchor: int, entry: E) -> None:
         """Forget every group of `entry` filed under `anchor`."""
-        shelf = self._shelves.get(anchor)
-        if shelf is None:
+        if anchor >= len(self._now):
             return
-        if shelf.now is not None:
-            shelf.now = [g for g in shelf.now if g[0] != entry] or None
-        if shelf.after is not None:
-            for other in list(shelf.after):
-                kept = [g for g in shelf.after[other] if g[0] != entry]
+        shelf = self._now[anchor]
+        if shelf is not None:
+            self._now[anchor] = [r for r in shelf if r[0] != entry] or None
+        after = self._after[anchor]
+        if after is not None:
+            for other in list(after):
+                kept = [r for r in after[other] if r[0] != entry]
                 if kept:
-                    shelf.after[other] = kept
+                    after[other] = kept
                 else:
-                    del shelf.after[other]
-            shelf.after = shelf.after or None
-        if shelf.rest is not None:
-            shelf.rest = [g for g in shelf.rest if g[0] != entry] or None
-        if not shelf:
-            del self._shelves[anchor]
+                    del after[other]
+            self._after[anchor] = after or None
+        many = self._rest[anchor]
+        if many is not None:
+            self._rest[anchor] = [r for r in many if r[0] != entry] or None
 
-    def matching(self, present: set[int]) -> dict[E, None]:
-        """The entries with at least one group that matches a story with classes `present`."""
-        out: dict[E, None] = {}
-        shelves = self._shelves
-        for anchor in shelves.keys() & present:  # the view first: it iterates the story's side
-            shelf = shelves[anchor]
-            if shelf.now is not None:
-                for entry, negative in shelf.now:
-                    if not negative or present.isdisjoint(negative):
-                        out[entry] = None
-            after = shelf.after
-            if after is not None:
-                for other in after.keys() & present:
-                    for entry, negative in after[other]:
-                        if not negative or present.isdisjoint(negative):
-                            out[entry] = None
-            if shelf.rest is not None:
-                for entry, required, negative in shelf.rest:
-                    if present.issuperset(required) and present.isdisjoint(negative):
-                        out[entry] = None
-        return out
+    def matching(self, present: set[int], ids: Sequence[int]) -> list[Record]:
+        """The filed groups that match a story with classes `present`, looking under the
+        anchors `ids` (the story's classes, as a list). An entry appears once per group that
+        matches."""
+        return match_groups(self._now, self._after, self._rest, present, ids)

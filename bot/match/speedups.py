@@ -20,10 +20,11 @@ def wanted() -> bool:
 
 def in_use() -> bool:
     """Whether the C twins are in use (for `newsbot check` and the benchmark to report)."""
-    from bot.match import keytable, text
+    from bot.match import groups, keytable, text
 
     return (
         text.scan is not text.scan_reference
+        and groups.match_groups is not groups.match_groups_reference
         and keytable.KeyTable is not keytable.KeyTableReference
         and warm is not warm_reference
     )
