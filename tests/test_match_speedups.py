@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from bot.match import _speedups, keytable, speedups, text
 from bot.match.groups import match_groups_reference
 from bot.match.keytable import KeyTableReference
-from bot.match.text import scan_reference
+from bot.match.text import keys_of, may_have_other_keys, scan_reference
 
 # Characters that exercise every branch: ASCII in both cases, digits, the underscore (not a word
 # character), apostrophes in and between words, Cyrillic with й ї ґ ё, accented Latin, combining
@@ -219,3 +219,14 @@ def test_match_groups_rejects_what_is_not_a_record() -> None:
         _speedups.match_groups([[("e", [1], ())]], [None], [None], {1}, [0])
     with pytest.raises(ValueError):
         _speedups.match_groups([None], [], [None], {1}, [0])
+
+
+@given(st.text(_CHARS, min_size=1, max_size=12))
+@example("cafés")
+@example("naïve")
+@example("їжачок")
+@example("ёлка")
+def test_only_the_words_the_scan_sets_aside_have_other_keys(s: str) -> None:
+    for word in scan_reference(s)[0]:
+        if keys_of(word) != (word, word):
+            assert may_have_other_keys(word), word

@@ -60,6 +60,27 @@ simple_fold(Py_UCS4 ch)
     return 0;
 }
 
+/* text.may_have_other_keys: a folded word that ends in "s" or has a FOLDABLE character. */
+static int
+may_have_other_keys(PyObject *word)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(word);
+    int kind = PyUnicode_KIND(word);
+    const void *data = PyUnicode_DATA(word);
+    if (n > 0 && PyUnicode_READ(kind, data, n - 1) == 's') {
+        return 1;
+    }
+    if (PyUnicode_IS_ASCII(word)) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (is_foldable(PyUnicode_READ(kind, data, i))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *casefold_name; /* interned "casefold" */
 
 /* The folded form of text[start:end] (a new reference), and the written form in *written when
@@ -126,8 +147,8 @@ fold_token(PyObject *text, int kind, const void *data, Py_ssize_t start, Py_ssiz
 PyDoc_STRVAR(scan_doc,
 "scan(text) -> (words, shown, foldable)\n\n"
 "The twin of text.scan_reference: the case-folded words of prepared `text` in order, each\n"
-"folded word mapped to its first occurrence written otherwise, and whether the text has a\n"
-"character text.FOLDABLE finds.");
+"folded word mapped to its first occurrence written otherwise, and the words that may have\n"
+"keys other than themselves (text.may_have_other_keys).");
 
 static PyObject *
 scan(PyObject *Py_UNUSED(module), PyObject *text)
@@ -142,19 +163,16 @@ scan(PyObject *Py_UNUSED(module), PyObject *text)
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    int foldable = 0;
     PyObject *words = PyList_New(0);
     PyObject *shown = PyDict_New();
-    if (words == NULL || shown == NULL) {
+    PyObject *special = PyList_New(0);
+    if (words == NULL || shown == NULL || special == NULL) {
         goto error;
     }
     Py_ssize_t i = 0;
     while (i < n) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
         if (!IS_WORD_CHAR(ch)) {
-            if (!foldable && is_foldable(ch)) {
-                foldable = 1;
-            }
             i++;
             continue;
         }
@@ -165,9 +183,6 @@ scan(PyObject *Py_UNUSED(module), PyObject *text)
                 ch = PyUnicode_READ(kind, data, i);
                 if (!IS_WORD_CHAR(ch)) {
                     break;
-                }
-                if (!foldable && is_foldable(ch)) {
-                    foldable = 1;
                 }
                 i++;
             }
@@ -184,6 +199,9 @@ scan(PyObject *Py_UNUSED(module), PyObject *text)
             goto error;
         }
         int err = PyList_Append(words, folded);
+        if (!err && may_have_other_keys(folded)) {
+            err = PyList_Append(special, folded);
+        }
         if (!err && written != NULL) {
             PyObject *had = PyDict_SetDefault(shown, folded, written);
             err = had == NULL;
@@ -194,7 +212,7 @@ scan(PyObject *Py_UNUSED(module), PyObject *text)
             goto error;
         }
     }
-    PyObject *result = Py_BuildValue("(NNO)", words, shown, foldable ? Py_True : Py_False);
+    PyObject *result = Py_BuildValue("(NNN)", words, shown, special);
     if (result == NULL) {
         goto error_built;
     }
@@ -202,6 +220,7 @@ scan(PyObject *Py_UNUSED(module), PyObject *text)
 error:
     Py_XDECREF(words);
     Py_XDECREF(shown);
+    Py_XDECREF(special);
 error_built:
     return NULL;
 }
@@ -222,6 +241,7 @@ error_built:
 #define EMPTY 0
 #define DELETED 1
 #define SEVERAL -2 /* keytable.SEVERAL: the value of a key in several classes */
+#define POSITION_BITS 24 /* a word's position in its field, beside its class in one sort key */
 
 typedef struct {
     Py_hash_t hash;
@@ -638,6 +658,11 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         }
         Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+        if (n >= (1LL << POSITION_BITS)) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "classes_and_pairs: a field of over 2**24 words");
+            goto done;
+        }
         PyMem_Free(values);
         PyMem_Free(found);
         PyMem_Free(scratch);
@@ -651,17 +676,34 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         }
         PyObject **keys = PySequence_Fast_ITEMS(seq);
         int err = look_up(t, keys, n, values, scratch);
-        for (Py_ssize_t i = 0; !err && i < n; i++) { /* each class → its first word */
+        /* each class → its first word: sorted as (class, position), so that a PyLong and a
+         * dict entry are made once a class, not once a word */
+        Py_ssize_t nfound = 0;
+        for (Py_ssize_t i = 0; !err && i < n; i++) {
             if (values[i] == SEVERAL) {
                 err = PySet_Add(several, keys[i]) < 0;
+            }
+            else if (values[i] >= 0) {
+                if (values[i] > INT32_MAX) {
+                    PyErr_SetString(PyExc_ValueError, "classes_and_pairs: a class id over 2**31");
+                    err = 1;
+                    break;
+                }
+                found[nfound++] = values[i] << POSITION_BITS | i;
+            }
+        }
+        if (!err) {
+            qsort(found, (size_t)nfound, sizeof(long long), cmp_long);
+        }
+        for (Py_ssize_t j = 0; !err && j < nfound; j++) {
+            long long cid = found[j] >> POSITION_BITS;
+            if (j > 0 && cid == found[j - 1] >> POSITION_BITS) {
                 continue;
             }
-            if (values[i] < 0) {
-                continue;
-            }
-            PyObject *cid = PyLong_FromLongLong(values[i]);
-            err = cid == NULL || PyDict_SetDefault(words, cid, keys[i]) == NULL;
-            Py_XDECREF(cid);
+            PyObject *c = PyLong_FromLongLong(cid);
+            PyObject *word = keys[found[j] & ((1LL << POSITION_BITS) - 1)];
+            err = c == NULL || PyDict_SetDefault(words, c, word) == NULL;
+            Py_XDECREF(c);
         }
         Py_DECREF(seq);
         if (err) {

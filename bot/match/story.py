@@ -9,7 +9,6 @@ by finding a start word in the word list (a C-speed `list.index`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import compress, filterfalse, repeat
 
 from bot.match.base import Document
 from bot.match.text import keys_of, prepare, scan
@@ -18,10 +17,11 @@ from bot.match.text import keys_of, prepare, scan
 class Field:
     """The title or the body: its case-folded words in order, and how they were written."""
 
-    __slots__ = ("foldable", "shown", "words")
+    __slots__ = ("maybe_special", "shown", "words")
 
     def __init__(self, text: str) -> None:
-        self.words, self.shown, self.foldable = scan(prepare(text))
+        # maybe_special: the words that may have keys other than themselves (plurals, accents, ё)
+        self.words, self.shown, self.maybe_special = scan(prepare(text))
 
     def starts(self, word: str) -> Iterator[int]:
         """Every position of `word`."""
@@ -44,13 +44,10 @@ class Story:
         distinct = set(title.words)
         distinct.update(body.words)
         self.distinct = distinct
-        # Most words are their own keys. Only a word ending in "s" can be an English plural or
-        # possessive (no word ends in an apostrophe: see `tokenise`), and only a text with
-        # accented Latin letters or ё has words to fold: found with C-level filters, so the memo
-        # is asked about a few words, not all.
-        maybe = set(compress(distinct, map(str.endswith, distinct, repeat("s"))))
-        if title.foldable or body.foldable:
-            maybe.update(filterfalse(str.isascii, distinct))
+        # Most words are their own keys: only the few the scan found may not be, so the memo of
+        # keys is asked about those alone.
+        maybe = set(title.maybe_special)
+        maybe.update(body.maybe_special)
         self.special = sorted(w for w in maybe if keys_of(w) != (w, w))
         # the other keys the special words have, each → the word reported for it: a word that is
         # itself the key is reported as itself, else the smallest special word with that key

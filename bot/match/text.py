@@ -154,10 +154,17 @@ def tokenise(folded: str) -> list[str]:
     return tokens
 
 
-def scan_reference(text: str) -> tuple[list[str], dict[str, str], bool]:
+def may_have_other_keys(word: str) -> bool:
+    """Whether `keys_of(word)` can differ from `(word, word)`: only a word that ends in "s" can
+    be an English plural or possessive (no word ends in an apostrophe: see `tokenise`), and only
+    a word with a `FOLDABLE` character has accents or ё to fold."""
+    return word.endswith("s") or FOLDABLE.search(word) is not None
+
+
+def scan_reference(text: str) -> tuple[list[str], dict[str, str], list[str]]:
     """The case-folded words of prepared `text` in order; each folded word that was written
     otherwise mapped to its first such occurrence (first in the text, so a title's capitalised
-    word is shown as written there); and whether `text` has a character `FOLDABLE` finds.
+    word is shown as written there); and the words that `may_have_other_keys`, in order.
 
     The specification of `_speedups.scan`, which does the same in one C pass."""
     written = tokenise(text)
@@ -168,7 +175,7 @@ def scan_reference(text: str) -> tuple[list[str], dict[str, str], bool]:
     shown = dict(
         zip(compress(reversed(words), differ), compress(reversed(written), differ), strict=True)
     )
-    return words, shown, FOLDABLE.search(text) is not None
+    return words, shown, list(filter(may_have_other_keys, words))
 
 
 scan = scan_reference
