@@ -16,10 +16,14 @@ Ukrainian words into their forms) and matching (normalisation included: `index.m
 on raw title and body text). Peak RSS is the whole process. The last line is
 `articles/s: N peak_rss_mb: M build_s: B`.
 
-A shared machine's speed drifts (this project's has varied by 40% within an hour), so the line
-before it gives a fixed reference measured in the same run: the time of 1,000 look-ups of fresh
-strings in a 300,000-key dict, a memory-latency-bound operation like most of the matcher's work.
-Compare figures across runs only together with it.
+A shared machine's speed drifts (this project's has varied by 40% within an hour, and from one
+session's machine to the next by 4×), so before the last line come two references measured in
+the same run: the time of 1,000 look-ups of fresh strings in a 300,000-key dict, a
+memory-latency-bound operation like most of the matcher's work; and the speed, on the same topics
+and stories, of the issue's "rough Python n-gram-set prototype" (lower-cased words and word pairs
+looked up in one dict of topic strings: no forms, no boolean logic, no matched words), which the
+issue measured at ~1,650 stories/s when it set the 2,000 target. Compare figures across runs
+only together with them.
 """
 
 from __future__ import annotations
@@ -267,6 +271,26 @@ def machine_reference() -> float:
     return best / (300 * 350) * 1e9
 
 
+def prototype_rate(topic_text: list[str], stories: list[Document]) -> float:
+    """Stories per CPU second of a rough n-gram-set matcher: every topic's lower-cased words
+    (a boolean topic's first word) as one dict key; a story's words and word pairs looked up."""
+    word = re.compile(r"\w+")
+    ops = {"and", "or", "not"}
+    table: dict[str, list[int]] = {}
+    for i, topic in enumerate(t for part in topic_text for t in part.split("\n") if t):
+        words = [w for w in word.findall(topic.lower()) if w not in ops]
+        if words:
+            key = words[0] if re.search(r"\b(?:AND|OR|NOT)\b|[()]", topic) else " ".join(words)
+            table.setdefault(key, []).append(i)
+    t = time.process_time()
+    for doc in stories:
+        words = word.findall(f"{doc.title} {doc.body}".lower())
+        grams = set(words)
+        grams.update(map(" ".join, itertools.pairwise(words)))
+        sum(len(table[g]) for g in grams & table.keys())
+    return len(stories) / (time.process_time() - t)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--topics", type=int, default=1_000_000)
@@ -335,7 +359,11 @@ def main() -> None:
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"memory: {harness:.0f} MB before the build (topics and stories as text, interpreter)")
+    del index  # the prototype below is smaller: the peak is the engine's, measured above
+    gc.collect()
     print(f"machine reference: {machine_reference():.0f} us per 1,000 dict look-ups")
+    proto = prototype_rate(topic_text, stories[200:])
+    print(f"the issue's rough n-gram prototype, same topics and stories: {proto:.0f} articles/s")
     print(f"articles/s: {rate:.0f} peak_rss_mb: {peak:.0f} build_s: {build:.1f}")
 
 
