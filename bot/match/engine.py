@@ -290,17 +290,22 @@ class PercolatorIndex:
         if not cids:
             return Hits()
         present: dict[int, set[str]] = {}
+        one_form = self._one_form
 
         def present_words(cid: int) -> set[str]:
             found = present.get(cid)
             if found is None:
-                found = present[cid] = self._present_words(story, cid)
+                word = first_word.get(cid)
+                if word is not None and one_form[cid]:  # its one form is this story word
+                    found = present[cid] = {word}
+                else:
+                    found = present[cid] = self._present_words(story, cid)
             return found
 
         # A class's words as the story wrote them, sorted: made once a story, and shared by every
         # hit on the class (a popular word is in a one-word topic and many boolean ones).
         shown: dict[int, tuple[str, ...]] = {}
-        written, classes, one_form = story.written, self._classes, self._one_form
+        written, classes = story.written, self._classes
         distinct, special_keys = story.distinct, story.special_keys
         title_shown, body_shown = story.title.shown, story.body.shown
 
