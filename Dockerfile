@@ -14,14 +14,14 @@ FROM python:3.11-slim AS builder
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# A C compiler for the matcher's optional speed-ups (bot/match/_speedups.c): without one the
+# A C compiler for the matcher's optional speed-ups (bot/match/speedups_c/): without one the
 # wheel builds without them and the bot runs its slower pure-Python twins.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
-COPY pyproject.toml setup.py README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY bot ./bot
 # The venv lives at the same path in both stages: its scripts' shebangs point into it.
 RUN python -m venv /opt/venv \

@@ -9,7 +9,11 @@ setup(
     ext_modules=[
         Extension(
             "bot.match._speedups",
-            sources=["bot/match/_speedups.c"],
+            sources=[
+                f"bot/match/speedups_c/{part}.c"
+                for part in ("module", "scan", "keytable", "groups", "warm")
+            ],
+            depends=["bot/match/speedups_c/speedups.h"],
             optional=True,
             extra_compile_args=["-O2"],
         )

@@ -1,10 +1,10 @@
 """The table from word key to word class: a dict, or its C twin that looks up many keys at once.
 
-A story's distinct words (~350) are all looked up in a table of hundreds of thousands of keys.
-In a dict those look-ups are chains of cache misses paid one after another; the C `KeyTable`
-(`_speedups.c`) takes the whole list in one call and overlaps them, several times faster at a
-million topics. `KeyTableReference` is its specification, and the fallback where the extension
-was not built."""
+A story's words (~600) are all looked up in a table of hundreds of thousands of keys. In a dict
+those look-ups are chains of cache misses paid one after another; the C `KeyTable`
+(`speedups_c/keytable.c`) takes the whole list in one call and overlaps them, several times
+faster at a million topics. `KeyTableReference` is its specification, and the fallback where the
+extension was not built."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Whether the matcher uses its C speed-ups (`_speedups.c`) or their pure-Python twins.
+"""Whether the matcher uses its C speed-ups or their pure-Python twins.
 
-The C module is optional: setup.py builds it where a C compiler exists. Each twin gives the same
-results (the tests compare them); the C ones are several times faster at a million topics.
-`NEWSBOT_PURE_PYTHON=1` turns them off, to rule them out when something looks wrong (and so the
-tests can run the matcher both ways)."""
+The C module (`_speedups`, built from `speedups_c/`) is optional: setup.py builds it where a C
+compiler exists. Each twin gives the same results (the tests compare them); the C ones are
+several times faster at a million topics. `NEWSBOT_PURE_PYTHON=1` turns them off, to rule them
+out when something looks wrong (and so the tests can run the matcher both ways)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,509 @@
+/* KeyTable: str → int, the twin of keytable.KeyTableReference (a dict).
+ *
+ * The matcher looks up every distinct word of every story in a table of a few hundred thousand
+ * keys. In a dict each look-up is a chain of dependent cache misses (index, entry, key), paid
+ * one after another. Here a whole story's words are looked up in one call, in stages: every
+ * slot is prefetched first, then every candidate key, then the keys are compared, so the misses
+ * of different words overlap instead of adding up.
+ *
+ * Open addressing with linear probing over (hash, key, value) slots; a slot's hash is the key's
+ * str hash with EMPTY and DELETED reserved (so a found hash is checked against the key itself).
+ */
+#include "speedups.h"
+
+#define EMPTY 0
+#define DELETED 1
+#define SEVERAL -2 /* keytable.SEVERAL: the value of a key in several classes */
+#define POSITION_BITS 24 /* a word's position in its field, beside its class in one sort key */
+
+typedef struct {
+    Py_hash_t hash;
+    PyObject *key; /* a str, owned; NULL when EMPTY or DELETED */
+    long long value;
+} Slot;
+
+typedef struct {
+    PyObject_HEAD
+    Slot *slots;
+    size_t mask;   /* capacity - 1; capacity is a power of two */
+    size_t used;   /* live keys */
+    size_t filled; /* live keys and DELETED slots: what probing walks past */
+} KeyTable;
+
+static inline Py_hash_t
+slot_hash(PyObject *key)
+{
+    Py_hash_t h = PyObject_Hash(key);
+    if (h == -1) {
+        return -1;
+    }
+    return (h == EMPTY || h == DELETED) ? h + 2 : h;
+}
+
+static inline int
+same_str(PyObject *a, PyObject *b)
+{
+    if (a == b) {
+        return 1;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) &&
+           memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * (size_t)kind) == 0;
+}
+
+/* The slot holding `key`, or NULL. */
+static Slot *
+find(KeyTable *t, PyObject *key, Py_hash_t h)
+{
+    for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
+        Slot *s = &t->slots[i];
+        if (s->hash == EMPTY) {
+            return NULL;
+        }
+        if (s->hash == h && same_str(s->key, key)) {
+            return s;
+        }
+    }
+}
+
+static int
+check_key(PyObject *key)
+{
+    if (!PyUnicode_CheckExact(key)) {
+        PyErr_SetString(PyExc_TypeError, "KeyTable keys are str");
+        return -1;
+    }
+    return PyUnicode_READY(key);
+}
+
+static int
+resize(KeyTable *t, size_t capacity)
+{
+    Slot *slots = PyMem_Calloc(capacity, sizeof(Slot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t mask = capacity - 1;
+    if (t->slots != NULL) {
+        for (size_t i = 0; i <= t->mask; i++) {
+            Slot *s = &t->slots[i];
+            if (s->key == NULL) {
+                continue;
+            }
+            size_t j = (size_t)s->hash & mask;
+            while (slots[j].hash != EMPTY) {
+                j = (j + 1) & mask;
+            }
+            slots[j] = *s;
+        }
+        PyMem_Free(t->slots);
+    }
+    t->slots = slots;
+    t->mask = mask;
+    t->filled = t->used;
+    return 0;
+}
+
+static PyObject *
+KeyTable_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    if (PyTuple_GET_SIZE(args) || (kwds != NULL && PyDict_GET_SIZE(kwds))) {
+        PyErr_SetString(PyExc_TypeError, "KeyTable() takes no arguments");
+        return NULL;
+    }
+    KeyTable *t = (KeyTable *)type->tp_alloc(type, 0);
+    if (t == NULL) {
+        return NULL;
+    }
+    if (resize(t, 8) < 0) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    return (PyObject *)t;
+}
+
+static void
+KeyTable_dealloc(KeyTable *t)
+{
+    if (t->slots != NULL) {
+        for (size_t i = 0; i <= t->mask; i++) {
+            Py_XDECREF(t->slots[i].key);
+        }
+        PyMem_Free(t->slots);
+    }
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static Py_ssize_t
+KeyTable_len(KeyTable *t)
+{
+    return (Py_ssize_t)t->used;
+}
+
+static int
+KeyTable_contains(KeyTable *t, PyObject *key)
+{
+    if (check_key(key) < 0) {
+        return -1;
+    }
+    Py_hash_t h = slot_hash(key);
+    if (h == -1) {
+        return -1;
+    }
+    return find(t, key, h) != NULL;
+}
+
+static PyObject *
+KeyTable_subscript(KeyTable *t, PyObject *key)
+{
+    if (check_key(key) < 0) {
+        return NULL;
+    }
+    Py_hash_t h = slot_hash(key);
+    if (h == -1) {
+        return NULL;
+    }
+    Slot *s = find(t, key, h);
+    if (s == NULL) {
+        PyErr_SetObject(PyExc_KeyError, key);
+        return NULL;
+    }
+    return PyLong_FromLongLong(s->value);
+}
+
+static int
+KeyTable_ass_subscript(KeyTable *t, PyObject *key, PyObject *value)
+{
+    if (check_key(key) < 0) {
+        return -1;
+    }
+    Py_hash_t h = slot_hash(key);
+    if (h == -1) {
+        return -1;
+    }
+    Slot *s = find(t, key, h);
+    if (value == NULL) { /* del t[key] */
+        if (s == NULL) {
+            PyErr_SetObject(PyExc_KeyError, key);
+            return -1;
+        }
+        Py_CLEAR(s->key);
+        s->hash = DELETED;
+        t->used--;
+        return 0;
+    }
+    long long v = PyLong_AsLongLong(value);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (s != NULL) {
+        s->value = v;
+        return 0;
+    }
+    if ((t->filled + 1) * 3 >= (t->mask + 1) * 2) { /* keep the load under 2/3 */
+        size_t capacity = t->mask + 1;
+        while ((t->used + 1) * 3 >= capacity) { /* and at most 1/3 after growing */
+            capacity *= 2;
+        }
+        if (resize(t, capacity) < 0) {
+            return -1;
+        }
+    }
+    size_t i = (size_t)h & t->mask;
+    while (t->slots[i].hash != EMPTY && t->slots[i].hash != DELETED) {
+        i = (i + 1) & t->mask;
+    }
+    if (t->slots[i].hash == EMPTY) {
+        t->filled++;
+    }
+    Py_INCREF(key);
+    t->slots[i] = (Slot){h, key, v};
+    t->used++;
+    return 0;
+}
+
+static PyObject *
+KeyTable_get(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "get(key, default=None)");
+        return NULL;
+    }
+    PyObject *key = args[0];
+    if (check_key(key) < 0) {
+        return NULL;
+    }
+    Py_hash_t h = slot_hash(key);
+    if (h == -1) {
+        return NULL;
+    }
+    Slot *s = find(t, key, h);
+    if (s != NULL) {
+        return PyLong_FromLongLong(s->value);
+    }
+    PyObject *dflt = nargs == 2 ? args[1] : Py_None;
+    Py_INCREF(dflt);
+    return dflt;
+}
+
+static PyObject *
+KeyTable_pop(KeyTable *t, PyObject *key)
+{
+    PyObject *value = KeyTable_subscript(t, key);
+    if (value != NULL && KeyTable_ass_subscript(t, key, NULL) < 0) {
+        Py_CLEAR(value);
+    }
+    return value;
+}
+
+/* The slot of each key of keys[0:n] in found[0:n] (NULL where absent), in stages: hash every
+ * key and prefetch its first slot; then find each key's candidate slot (the first with its hash)
+ * and prefetch the key there; then compare (a hash shared by two keys: probe on, the slow way).
+ * `scratch` holds n hashes. */
+static int
+look_up(KeyTable *t, PyObject **keys, Py_ssize_t n, Slot **found, Py_hash_t *scratch)
+{
+    Slot *slots = t->slots;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (check_key(keys[k]) < 0 || (scratch[k] = slot_hash(keys[k])) == -1) {
+            return -1;
+        }
+        PREFETCH(&slots[(size_t)scratch[k] & t->mask]);
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_hash_t h = scratch[k];
+        size_t i = (size_t)h & t->mask;
+        while (slots[i].hash != EMPTY && slots[i].hash != h) {
+            i = (i + 1) & t->mask;
+        }
+        if (slots[i].hash == EMPTY) {
+            found[k] = NULL;
+        }
+        else {
+            PREFETCH(slots[i].key);
+            PREFETCH((const char *)slots[i].key + 64);
+            found[k] = &slots[i];
+        }
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (found[k] != NULL && !same_str(found[k]->key, keys[k])) {
+            found[k] = find(t, keys[k], scratch[k]);
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+KeyTable_get_many(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "get_many(keys, default)");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(args[0], "get_many() expects a sequence of str");
+    if (seq == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **keys = PySequence_Fast_ITEMS(seq);
+    Slot **found = PyMem_Malloc(((size_t)n + 1) * sizeof(Slot *));
+    Py_hash_t *scratch = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_hash_t));
+    PyObject *out = NULL;
+    if (found == NULL || scratch == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (look_up(t, keys, n, found, scratch) < 0 || (out = PyList_New(n)) == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *v = found[k] == NULL ? Py_NewRef(args[1]) : PyLong_FromLongLong(found[k]->value);
+        if (v == NULL) {
+            Py_CLEAR(out); /* the unset items are NULL, which a list's dealloc skips */
+            goto done;
+        }
+        PyList_SET_ITEM(out, k, v);
+    }
+done:
+    PyMem_Free(found);
+    PyMem_Free(scratch);
+    Py_DECREF(seq);
+    return out;
+}
+
+static int
+cmp_long(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Add the distinct values of v[0:n] (sorted in place) to `set`, skipping negative ones. */
+static int
+add_distinct(PyObject *set, long long *v, Py_ssize_t n)
+{
+    qsort(v, (size_t)n, sizeof(long long), cmp_long);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (v[i] < 0 || (i > 0 && v[i] == v[i - 1])) {
+            continue;
+        }
+        PyObject *x = PyLong_FromLongLong(v[i]);
+        if (x == NULL || PySet_Add(set, x) < 0) {
+            Py_XDECREF(x);
+            return -1;
+        }
+        Py_DECREF(x);
+    }
+    return 0;
+}
+
+static PyObject *
+KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "classes_and_pairs(fields, firsts)");
+        return NULL;
+    }
+    Py_buffer firsts;
+    if (PyObject_GetBuffer(args[1], &firsts, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const unsigned char *first = firsts.buf;
+    Py_ssize_t nfirst = firsts.len;
+    PyObject *fields = PySequence_Fast(args[0], "classes_and_pairs() expects a sequence of lists");
+    PyObject *words = PyDict_New(), *pairs = PySet_New(NULL), *several = PySet_New(NULL);
+    PyObject *cids = NULL, *result = NULL;
+    long long *values = NULL, *found = NULL;
+    Py_hash_t *scratch = NULL;
+    Slot **slots = NULL;
+    if (fields == NULL || words == NULL || pairs == NULL || several == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t f = 0; f < PySequence_Fast_GET_SIZE(fields); f++) {
+        PyObject *seq = PySequence_Fast(PySequence_Fast_GET_ITEM(fields, f),
+                                        "classes_and_pairs() expects lists of str");
+        if (seq == NULL) {
+            goto done;
+        }
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+        if (n >= (1LL << POSITION_BITS)) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "classes_and_pairs: a field of over 2**24 words");
+            goto done;
+        }
+        PyMem_Free(values);
+        PyMem_Free(found);
+        PyMem_Free(scratch);
+        PyMem_Free(slots);
+        values = PyMem_Malloc(((size_t)n + 1) * sizeof(long long));
+        found = PyMem_Malloc(((size_t)n + 1) * sizeof(long long));
+        scratch = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_hash_t));
+        slots = PyMem_Malloc(((size_t)n + 1) * sizeof(Slot *));
+        if (values == NULL || found == NULL || scratch == NULL || slots == NULL) {
+            Py_DECREF(seq);
+            PyErr_NoMemory();
+            goto done;
+        }
+        PyObject **keys = PySequence_Fast_ITEMS(seq);
+        int err = look_up(t, keys, n, slots, scratch);
+        for (Py_ssize_t i = 0; !err && i < n; i++) {
+            values[i] = slots[i] == NULL ? -1 : slots[i]->value;
+        }
+        /* each class → its first word: sorted as (class, position), so that a PyLong and a
+         * dict entry are made once a class, not once a word */
+        Py_ssize_t nfound = 0;
+        for (Py_ssize_t i = 0; !err && i < n; i++) {
+            if (values[i] == SEVERAL) {
+                err = PySet_Add(several, keys[i]) < 0;
+            }
+            else if (values[i] >= 0) {
+                if (values[i] > INT32_MAX) {
+                    PyErr_SetString(PyExc_ValueError, "classes_and_pairs: a class id over 2**31");
+                    err = 1;
+                    break;
+                }
+                found[nfound++] = values[i] << POSITION_BITS | i;
+            }
+        }
+        if (!err) {
+            qsort(found, (size_t)nfound, sizeof(long long), cmp_long);
+        }
+        for (Py_ssize_t j = 0; !err && j < nfound; j++) {
+            long long cid = found[j] >> POSITION_BITS;
+            if (j > 0 && cid == found[j - 1] >> POSITION_BITS) {
+                continue;
+            }
+            PyObject *c = PyLong_FromLongLong(cid);
+            PyObject *word = keys[found[j] & ((1LL << POSITION_BITS) - 1)];
+            err = c == NULL || PyDict_SetDefault(words, c, word) == NULL;
+            Py_XDECREF(c);
+        }
+        Py_DECREF(seq);
+        if (err) {
+            goto done;
+        }
+        Py_ssize_t npairs = 0;
+        for (Py_ssize_t i = 0; i + 1 < n; i++) {
+            long long a = values[i], b = values[i + 1];
+            if (a >= 0 && b >= 0 && a < nfirst && first[a]) {
+                found[npairs++] = a << 32 | b;
+            }
+        }
+        if (add_distinct(pairs, found, npairs) < 0) {
+            goto done;
+        }
+    }
+    cids = PySet_New(words);
+    if (cids != NULL) {
+        result = PyTuple_Pack(4, cids, pairs, words, several);
+    }
+done:
+    PyBuffer_Release(&firsts);
+    PyMem_Free(slots);
+    PyMem_Free(values);
+    PyMem_Free(found);
+    PyMem_Free(scratch);
+    Py_XDECREF(fields);
+    Py_XDECREF(cids);
+    Py_XDECREF(pairs);
+    Py_XDECREF(words);
+    Py_XDECREF(several);
+    return result;
+}
+
+static PyMappingMethods KeyTable_as_mapping = {
+    .mp_length = (lenfunc)KeyTable_len,
+    .mp_subscript = (binaryfunc)KeyTable_subscript,
+    .mp_ass_subscript = (objobjargproc)KeyTable_ass_subscript,
+};
+
+static PySequenceMethods KeyTable_as_sequence = {
+    .sq_contains = (objobjproc)KeyTable_contains,
+};
+
+static PyMethodDef KeyTable_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))KeyTable_get, METH_FASTCALL,
+     "get(key, default=None): the value of key, or default."},
+    {"pop", (PyCFunction)KeyTable_pop, METH_O, "pop(key): remove key and return its value."},
+    {"get_many", (PyCFunction)(void (*)(void))KeyTable_get_many, METH_FASTCALL,
+     "get_many(keys, default): [get(k, default) for k in keys], with the look-ups overlapped."},
+    {"classes_and_pairs", (PyCFunction)(void (*)(void))KeyTable_classes_and_pairs, METH_FASTCALL,
+     "classes_and_pairs(fields, firsts): see keytable.KeyTableReference.classes_and_pairs."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject KeyTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "bot.match._speedups.KeyTable",
+    .tp_doc = "str → int; the twin of keytable.KeyTableReference.",
+    .tp_basicsize = sizeof(KeyTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = KeyTable_new,
+    .tp_dealloc = (destructor)KeyTable_dealloc,
+    .tp_as_mapping = &KeyTable_as_mapping,
+    .tp_as_sequence = &KeyTable_as_sequence,
+    .tp_methods = KeyTable_methods,
+};
+
