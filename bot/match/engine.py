@@ -27,6 +27,7 @@ from itertools import compress
 from bot.match.base import Document, Hits, Query
 from bot.match.buckets import Bucket, drop, put
 from bot.match.compile import CompiledQuery, WordClass, compile_topic
+from bot.match.entry import Anchor, Entry, Need, in_groups, is_one_word
 from bot.match.groups import GroupIndex
 from bot.match.ids import IdMap
 from bot.match.keytable import SEVERAL, KeyTable
@@ -46,71 +47,32 @@ from bot.match.plan import (
 from bot.match.speedups import warm
 from bot.match.story import Story
 
-_NO_SUBS: array[int] = array("q")  # shared, never appended to: one-word topics need no array
-
-# Per group: per required term, per alternative, the class ids that must all be in the story;
-# and the class ids of its single-word negations (which must all be absent).
-_Need = tuple[tuple[tuple[tuple[int, ...], ...], ...], tuple[int, ...]]
-_Anchor = int | tuple[int, int]  # a class id, or a pair of class ids of adjacent words
-
-
-class _Entry:
-    __slots__ = ("anchors", "count", "flat", "key", "kind", "need", "query", "subs")
-
-    def __init__(self, query: CompiledQuery, kind: int) -> None:
-        self.key = query.key
-        self.kind = kind
-        self.query = query if kind == EVALUATE else None  # kept only where it is evaluated
-        # subscription ids as machine integers (8 bytes each, not a 36-byte int object and pointer);
-        # shared and empty for a one-word topic: see PercolatorIndex._word_subs
-        self.subs: array[int] = _NO_SUBS
-        self.count = 0
-        self.need: tuple[_Need, ...] = ()
-        # the same, when no term has alternatives: per group (required ids, negated ids)
-        self.flat: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] | None = None
-        self.anchors: tuple[_Anchor, ...] = ()
-
-    def matched_groups(self, present: set[int]) -> list[int]:
-        """Indexes of the groups whose words are all present and whose negations are absent."""
-        if self.flat is not None:  # two C-level set tests per group
-            return [
-                i
-                for i, (required, negative) in enumerate(self.flat)
-                if present.issuperset(required) and present.isdisjoint(negative)
-            ]
-        return [
-            i
-            for i, (terms, negative) in enumerate(self.need)
-            if all(any(present.issuperset(alt) for alt in term) for term in terms)
-            and present.isdisjoint(negative)
-        ]
-
 
 class PercolatorIndex:
     """`TopicIndex` over subscription ids; `Hit.query_id` is the subscription id."""
 
     def __init__(self, queries: Iterable[tuple[int, Query]] = ()) -> None:
-        self._entries: dict[str, _Entry] = {}  # query key → entry
+        self._entries: dict[str, Entry] = {}  # query key → entry
         # subscription id → its entry (a dict of a million int keys would cost ~60 MB more)
-        self._sub_entry: IdMap[_Entry] = IdMap()
+        self._sub_entry: IdMap[Entry] = IdMap()
         self._class_ids: dict[WordClass, int] = {}
         self._classes: list[WordClass] = []
         # story word key → its class id, and the few keys in several classes: split so a story
         # maps its keys to classes with C-level set and map operations
         self._key_cid = KeyTable()
         self._key_cids: dict[str, list[int]] = {}
-        self._by_class: dict[int, Bucket[_Entry]] = {}
+        self._by_class: dict[int, Bucket[Entry]] = {}
         # The most common topic, one word: its subscribers straight under the word's class, so a
         # story turns each of its words into one group of hits. Per class id, as are the flags
         # below: a list indexed by class is one cache miss a look-up, which `warm` can take
         # ahead for a whole story at once; a dict is a chain of them.
         self._word_subs: list[array[int] | None] = []
         self._one_form = bytearray()  # 1 where the class has one form (most words)
-        self._by_pair: dict[int, Bucket[_Entry]] = {}  # by `pair_key`
+        self._by_pair: dict[int, Bucket[Entry]] = {}  # by `pair_key`
         self._firsts: dict[int, int] = {}  # class → how many pair anchors it begins
         self._first_flags = bytearray()  # per class: 1 where it begins one (for the key table)
         # Boolean queries of single words (without place names' other names): filed by group.
-        self._groups: GroupIndex[_Entry] = GroupIndex()
+        self._groups: GroupIndex[Entry] = GroupIndex()
         for sub_id, query in queries:
             self.add(sub_id, query)
 
@@ -139,13 +101,13 @@ class PercolatorIndex:
                     key_cid[form] = cid
         return cid
 
-    def _new_entry(self, query: CompiledQuery) -> _Entry:
+    def _new_entry(self, query: CompiledQuery) -> Entry:
         one = one_word_class(query)
         if one is not None:  # most topics: skip the general analysis below
-            entry = _Entry(query, ONE)
+            entry = Entry(query, ONE)
             entry.anchors = (self._class_id(one),)
             return entry
-        entry = _Entry(query, kind_of(query))
+        entry = Entry(query, kind_of(query))
         cid = self._class_id
         if entry.kind in (PRESENCE, EVALUATE):
             need = self._need(query)
@@ -156,9 +118,9 @@ class PercolatorIndex:
                 )
             else:  # kept only where `flat` cannot say it (one tuple or the other: memory)
                 entry.need = need
-        if _in_groups(entry):
+        if in_groups(entry):
             assert entry.flat is not None
-            placed_class: dict[_Anchor, None] = {}
+            placed_class: dict[Anchor, None] = {}
             for group, (required, negative) in zip(query.groups, entry.flat, strict=True):
                 at = cid(anchors(anchor_term_of(group))[0])
                 self._groups.add(at, entry, required, negative)
@@ -166,7 +128,7 @@ class PercolatorIndex:
             entry.anchors = tuple(placed_class)
             entry.subs = array("q")
             return entry
-        placed: dict[_Anchor, None] = {}
+        placed: dict[Anchor, None] = {}
         for group in query.groups:
             term = anchor_term_of(group)
             for alt, anchor in zip(term.alternatives, anchors(term), strict=True):
@@ -175,7 +137,7 @@ class PercolatorIndex:
                 else:
                     placed[cid(anchor)] = None
         entry.anchors = tuple(placed)
-        if _is_one_word(entry):
+        if is_one_word(entry):
             return entry  # its subscribers live in _word_subs
         entry.subs = array("q")
         for a in entry.anchors:
@@ -187,7 +149,7 @@ class PercolatorIndex:
                 put(self._by_class, a, entry)
         return entry
 
-    def _need(self, query: CompiledQuery) -> tuple[_Need, ...]:
+    def _need(self, query: CompiledQuery) -> tuple[Need, ...]:
         cid = self._class_id
         return tuple(
             (
@@ -210,7 +172,7 @@ class PercolatorIndex:
         entry = self._entries.get(compiled.key)
         if entry is None:
             entry = self._entries[compiled.key] = self._new_entry(compiled)
-        if _is_one_word(entry):
+        if is_one_word(entry):
             cid = entry.anchors[0]
             assert isinstance(cid, int)
             subs = self._word_subs[cid]
@@ -227,7 +189,7 @@ class PercolatorIndex:
         if entry is None:
             return
         entry.count -= 1
-        if _is_one_word(entry):
+        if is_one_word(entry):
             cid = entry.anchors[0]
             assert isinstance(cid, int)
             subs = self._word_subs[cid]
@@ -240,9 +202,9 @@ class PercolatorIndex:
         if entry.count:
             return
         del self._entries[entry.key]
-        if _is_one_word(entry):
+        if is_one_word(entry):
             return
-        if _in_groups(entry):
+        if in_groups(entry):
             for a in entry.anchors:
                 assert isinstance(a, int)
                 self._groups.remove(a, entry)
@@ -333,7 +295,7 @@ class PercolatorIndex:
             subs = word_subs[cid]
             assert subs is not None
             groups.append((subs[:], class_terms(cid)))
-        hits: dict[_Entry, tuple[int, ...]] = {}  # entry → the classes of its matched groups
+        hits: dict[Entry, tuple[int, ...]] = {}  # entry → the classes of its matched groups
         for entry, required, _ in self._groups.matching(cids, cid_list):
             had = hits.get(entry)
             hits[entry] = required if had is None else had + required
@@ -343,8 +305,8 @@ class PercolatorIndex:
             else:
                 terms = tuple(sorted(set().union(*map(class_terms, hit))))
             groups.append((entry.subs[:], terms))
-        words: dict[_Entry, set[str]] = {}  # decided entries → the story words that matched
-        candidates: dict[str, _Entry] = {}
+        words: dict[Entry, set[str]] = {}  # decided entries → the story words that matched
+        candidates: dict[str, Entry] = {}
         by_class = self._by_class
         for cid in cids & by_class.keys():
             for entry in by_class[cid]:
@@ -385,8 +347,8 @@ class PercolatorIndex:
         story: Story,
         odd: dict[str, list[int]],
         pairs: set[int],
-        words: dict[_Entry, set[str]],
-        candidates: dict[str, _Entry],
+        words: dict[Entry, set[str]],
+        candidates: dict[str, Entry],
         present_words: Callable[[int], set[str]],
     ) -> None:
         """`pairs`: those of the story's words that are not `odd` (see `story_classes`)."""
@@ -407,14 +369,6 @@ class PercolatorIndex:
 
 
 _LOW = (1 << PAIR_SHIFT) - 1
-
-
-def _is_one_word(entry: _Entry) -> bool:
-    return entry.kind == ONE and len(entry.anchors) == 1
-
-
-def _in_groups(entry: _Entry) -> bool:
-    return entry.kind == PRESENCE and entry.flat is not None
 
 
 class QueryMatcher:
