@@ -166,10 +166,13 @@ def test_classes_and_pairs_pairs_within_a_field_only() -> None:
     table = KeyTableReference(drone=1, strike=2, kyiv=3)
     flags = bytes([0, 1, 0, 1])  # drone and kyiv begin phrases
     fields = [["drone", "strike", "x"], ["kyiv"], ["drone"]]
-    cids, pairs, words, several = table.classes_and_pairs(fields, flags)
+    cids, pairs, words, several, more = table.classes_and_pairs(fields, flags)
     assert cids == {1, 2, 3}
     assert words == {1: "drone", 2: "strike", 3: "kyiv"}
     assert several == set()
+    assert more == {}
+    table["drones"] = 1  # a second word of class 1
+    assert table.classes_and_pairs([["drone", "drones"], ["drones"]], flags)[4] == {1: ["drones"]}
     assert pairs == {1 << 32 | 2}  # not kyiv → drone across fields, not strike → x (no class)
 
 

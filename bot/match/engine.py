@@ -26,12 +26,13 @@ from itertools import compress
 
 from bot.match.base import Document, Hits, Query
 from bot.match.buckets import Bucket, drop, put
+from bot.match.classes import StoryClasses
 from bot.match.compile import CompiledQuery, WordClass, compile_topic
 from bot.match.entry import Anchor, Entry, Need, in_groups, is_one_word
 from bot.match.groups import GroupIndex
 from bot.match.ids import IdMap
 from bot.match.keytable import SEVERAL, KeyTable
-from bot.match.pairs import PAIR_SHIFT, adjacent_words, pair_key, story_classes, story_pairs
+from bot.match.pairs import PAIR_SHIFT, adjacent_words, pair_key, story_pairs
 from bot.match.plan import (
     EVALUATE,
     ONE,
@@ -67,7 +68,6 @@ class PercolatorIndex:
         # below: a list indexed by class is one cache miss a look-up, which `warm` can take
         # ahead for a whole story at once; a dict is a chain of them.
         self._word_subs: list[array[int] | None] = []
-        self._one_form = bytearray()  # 1 where the class has one form (most words)
         self._by_pair: dict[int, Bucket[Entry]] = {}  # by `pair_key`
         self._firsts: dict[int, int] = {}  # class → how many pair anchors it begins
         self._first_flags = bytearray()  # per class: 1 where it begins one (for the key table)
@@ -89,7 +89,6 @@ class PercolatorIndex:
             cid = self._class_ids[c] = len(self._classes)
             self._classes.append(c)
             self._word_subs.append(None)
-            self._one_form.append(len(c.forms) == 1)
             key_cid, key_cids = self._key_cid, self._key_cids
             for form in c.forms:
                 if form in key_cids:
@@ -229,59 +228,31 @@ class PercolatorIndex:
         else:
             del self._firsts[cid]
 
-    def _present_words(self, story: Story, cid: int) -> set[str]:
-        forms = self._classes[cid].forms
-        special_keys = story.special_keys
-        if len(forms) == 1:
-            (form,) = forms
-            if form in story.distinct:
-                return {form}
-            word = special_keys.get(form)
-            return set() if word is None else {word}
-        # a lexeme's forms (up to MAX_FORMS): intersect at C speed, not one look-up a form
-        found = story.distinct.intersection(forms)
-        if special_keys:
-            found.update(map(special_keys.__getitem__, special_keys.keys() & forms))
-        return found
-
     def match(self, doc: Document) -> Hits:
         story = Story(doc)
-        cids, odd, pairs, first_word = story_classes(
-            story, self._key_cid, self._key_cids, self._first_flags
-        )
+        found = StoryClasses(story, self._key_cid, self._key_cids, self._first_flags)
+        cids, odd, pairs = found.cids, found.odd, found.pairs
         if not cids:
             return Hits()
         present: dict[int, set[str]] = {}
-        one_form = self._one_form
 
         def present_words(cid: int) -> set[str]:
-            found = present.get(cid)
-            if found is None:
-                word = first_word.get(cid)
-                if word is not None and one_form[cid]:  # its one form is this story word
-                    found = present[cid] = {word}
-                else:
-                    found = present[cid] = self._present_words(story, cid)
-            return found
+            words = present.get(cid)
+            if words is None:
+                words = present[cid] = found.words(cid)
+            return words
 
         # A class's words as the story wrote them, sorted: made once a story, and shared by every
         # hit on the class (a popular word is in a one-word topic and many boolean ones).
         shown: dict[int, tuple[str, ...]] = {}
-        written, classes = story.written, self._classes
-        distinct, special_keys = story.distinct, story.special_keys
+        written, one_word = story.written, found.one_word
         title_shown, body_shown = story.title.shown, story.body.shown
 
         def class_terms(cid: int) -> tuple[str, ...]:
             terms = shown.get(cid)
             if terms is None:
-                word = first_word.get(cid)
-                if word is not None and one_form[cid]:  # its one form is this story word
-                    terms = shown[cid] = (title_shown.get(word) or body_shown.get(word, word),)
-                    return terms
-                forms = classes[cid].forms
-                if len(forms) == 1:  # one form, a key of a special word (a plural, say)
-                    (form,) = forms
-                    word = form if form in distinct else special_keys[form]
+                word = one_word(cid)
+                if word is not None:  # most classes: one story word
                     terms = (title_shown.get(word) or body_shown.get(word, word),)
                 else:
                     terms = tuple(sorted(map(written, present_words(cid))))
@@ -351,7 +322,7 @@ class PercolatorIndex:
         candidates: dict[str, Entry],
         present_words: Callable[[int], set[str]],
     ) -> None:
-        """`pairs`: those of the story's words that are not `odd` (see `story_classes`)."""
+        """`pairs`: those of the story's words that are not `odd` (see `StoryClasses`)."""
         by_pair, get = self._by_pair, self._key_cid.get
         for pair in story_pairs(story, odd, get, pairs) & by_pair.keys():
             for entry in by_pair[pair]:

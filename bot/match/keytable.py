@@ -25,25 +25,29 @@ class KeyTableReference(dict[str, int]):
 
     def classes_and_pairs(
         self, fields: Sequence[Sequence[str]], firsts: bytes | bytearray, /
-    ) -> tuple[set[int], set[int], dict[int, str], set[str]]:
+    ) -> tuple[set[int], set[int], dict[int, str], set[str], dict[int, list[str]]]:
         """For a story's title and body words (`fields`): the values (≥ 0) of its keys; the pair
         `a << 32 | b` of every two adjacent keys of a field with values a and b where
         `firsts[a]` is set (a class that begins some phrase: see `pairs.py`); each value with
-        the first key that has it; and the keys whose value is `SEVERAL`."""
+        the first key that has it; the keys whose value is `SEVERAL`; and each value that
+        several different keys have with the others, in order."""
         words: dict[int, str] = {}
+        more: dict[int, list[str]] = {}
         pairs: set[int] = set()
         several: set[str] = set()
         for keys in fields:
             found = self.get_many(keys, -1)
             for cid, key in zip(found, keys, strict=True):
                 if cid >= 0:
-                    words.setdefault(cid, key)
+                    first = words.setdefault(cid, key)
+                    if key != first and key not in more.get(cid, ()):
+                        more.setdefault(cid, []).append(key)
                 elif cid == SEVERAL:
                     several.add(key)
             for a, b in pairwise(found):
                 if a >= 0 and b >= 0 and a < len(firsts) and firsts[a]:
                     pairs.add(a << 32 | b)
-        return set(words), pairs, words, several
+        return set(words), pairs, words, several, more
 
 
 KeyTable = KeyTableReference

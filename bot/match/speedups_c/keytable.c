@@ -258,6 +258,33 @@ KeyTable_pop(KeyTable *t, PyObject *key)
     return value;
 }
 
+/* Note `word` under class `c` in `more` (class → its words other than `first`) if it is new. */
+static int
+add_other_word(PyObject *more, PyObject *c, PyObject *first, PyObject *word)
+{
+    if (same_str(first, word)) {
+        return 0;
+    }
+    PyObject *others = PyDict_GetItemWithError(more, c);
+    if (others == NULL) {
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        others = PyList_New(0);
+        int err = others == NULL || PyDict_SetItem(more, c, others) < 0;
+        Py_XDECREF(others); /* the dict holds it */
+        if (err) {
+            return -1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(others); i++) {
+        if (same_str(PyList_GET_ITEM(others, i), word)) {
+            return 0;
+        }
+    }
+    return PyList_Append(others, word);
+}
+
 /* The slot of each key of keys[0:n] in found[0:n] (NULL where absent), in stages: hash every
  * key and prefetch its first slot; then find each key's candidate slot (the first with its hash)
  * and prefetch the key there; then compare (a hash shared by two keys: probe on, the slow way).
@@ -374,11 +401,12 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t nfirst = firsts.len;
     PyObject *fields = PySequence_Fast(args[0], "classes_and_pairs() expects a sequence of lists");
     PyObject *words = PyDict_New(), *pairs = PySet_New(NULL), *several = PySet_New(NULL);
+    PyObject *more = PyDict_New();
     PyObject *cids = NULL, *result = NULL;
     long long *values = NULL, *found = NULL;
     Py_hash_t *scratch = NULL;
     Slot **slots = NULL;
-    if (fields == NULL || words == NULL || pairs == NULL || several == NULL) {
+    if (fields == NULL || words == NULL || pairs == NULL || several == NULL || more == NULL) {
         goto done;
     }
     for (Py_ssize_t f = 0; f < PySequence_Fast_GET_SIZE(fields); f++) {
@@ -430,16 +458,22 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         if (!err) {
             qsort(found, (size_t)nfound, sizeof(long long), cmp_long);
         }
+        PyObject *c = NULL, *first_word = NULL; /* the class being walked, its first word */
         for (Py_ssize_t j = 0; !err && j < nfound; j++) {
             long long cid = found[j] >> POSITION_BITS;
-            if (j > 0 && cid == found[j - 1] >> POSITION_BITS) {
-                continue;
-            }
-            PyObject *c = PyLong_FromLongLong(cid);
             PyObject *word = keys[found[j] & ((1LL << POSITION_BITS) - 1)];
-            err = c == NULL || PyDict_SetDefault(words, c, word) == NULL;
-            Py_XDECREF(c);
+            if (j == 0 || cid != found[j - 1] >> POSITION_BITS) {
+                Py_XDECREF(c);
+                c = PyLong_FromLongLong(cid);
+                first_word = c == NULL ? NULL : PyDict_SetDefault(words, c, word);
+                err = first_word == NULL;
+                if (err || first_word == word) {
+                    continue;
+                }
+            }
+            err = add_other_word(more, c, first_word, word);
         }
+        Py_XDECREF(c);
         Py_DECREF(seq);
         if (err) {
             goto done;
@@ -457,7 +491,7 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
     }
     cids = PySet_New(words);
     if (cids != NULL) {
-        result = PyTuple_Pack(4, cids, pairs, words, several);
+        result = PyTuple_Pack(5, cids, pairs, words, several, more);
     }
 done:
     PyBuffer_Release(&firsts);
@@ -470,6 +504,7 @@ done:
     Py_XDECREF(pairs);
     Py_XDECREF(words);
     Py_XDECREF(several);
+    Py_XDECREF(more);
     return result;
 }
 
