@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from match import Corpus  # noqa: E402
 
-from bot.commands.core import Commands  # noqa: E402
+from bot.commands.core import Commands, Incoming  # noqa: E402
 from bot.domain import Article, ChatAddress  # noqa: E402
 from bot.match.engine import QueryMatcher  # noqa: E402
 from bot.match.recent import RecentStories  # noqa: E402
@@ -82,7 +82,7 @@ async def main() -> None:
             found = 0
             for topic in topics:
                 t = time.perf_counter()
-                reply = await commands.handle(CHAT, f"/{command} {topic}")
+                reply = await commands.handle(Incoming(CHAT, f"/{command} {topic}"))
                 times.append((time.perf_counter() - t) * 1000)
                 found += bool(reply.stories)
             figures[command] = percentile(times, 95)
