@@ -14,7 +14,9 @@ The index is long-lived: `add` and `remove` update it in place.
 At a million topics the cost is memory latency more than interpretation (compiling these modules
 with mypyc changed nothing): every look-up in a table of hundreds of thousands of keys is a few
 cache misses. So the layout favours fewer, bigger C-level operations over many small Python ones,
-and small containers (tuples, arrays, `IdMap`) over many objects.
+tables indexed by class id (which can be prefetched for a whole story at once: `speedups.warm`)
+over dicts, and small containers (tuples, arrays, `IdMap`) over many objects. The hottest loops
+have C twins (`speedups.py`).
 """
 
 from __future__ import annotations
@@ -58,8 +60,8 @@ class PercolatorIndex:
         self._sub_entry: IdMap[Entry] = IdMap()
         self._class_ids: dict[WordClass, int] = {}
         self._classes: list[WordClass] = []
-        # story word key → its class id, and the few keys in several classes: split so a story
-        # maps its keys to classes with C-level set and map operations
+        # story word key → its class id, or SEVERAL for the few keys in several classes, whose
+        # classes are listed beside it; a story looks all its words up in one call
         self._key_cid = KeyTable()
         self._key_cids: dict[str, list[int]] = {}
         self._by_class: dict[int, Bucket[Entry]] = {}
