@@ -14,7 +14,7 @@
 #define EMPTY 0
 #define DELETED 1
 #define SEVERAL -2 /* keytable.SEVERAL: the value of a key in several classes */
-#define POSITION_BITS 24 /* a word's position in its field, beside its class in one sort key */
+#define POSITION_BITS 32 /* a word's position in its field, beside its class in one sort key */
 
 typedef struct {
     Py_hash_t hash;
@@ -418,7 +418,7 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
         if (n >= (1LL << POSITION_BITS)) {
             Py_DECREF(seq);
-            PyErr_SetString(PyExc_ValueError, "classes_and_pairs: a field of over 2**24 words");
+            PyErr_SetString(PyExc_ValueError, "classes_and_pairs: a field of over 2**32 words");
             goto done;
         }
         PyMem_Free(values);
