@@ -101,3 +101,17 @@ def test_group_index_finds_what_testing_every_group_finds(
         if entry not in gone and present.issuperset(required) and present.isdisjoint(negative)
     }
     assert {r[0] for r in index.matching(present, list(present))} == expected
+
+
+def test_hits_kept_from_before_a_change_stay_as_they_were() -> None:
+    m = QueryMatcher()
+    index = m.index([(1, m.parse("Kyiv")), (2, m.parse("drone AND Kyiv"))])
+    doc = Document("Drone over Kyiv", "")
+    before = index.match(doc)
+    kept = list(before)
+    index.add(3, m.parse("Kyiv"))
+    index.add(4, m.parse("drone AND Kyiv"))
+    index.remove(1)
+    index.remove(2)
+    assert list(before) == kept
+    assert sorted(h.query_id for h in index.match(doc)) == [3, 4]

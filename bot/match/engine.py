@@ -75,6 +75,10 @@ class PercolatorIndex:
         self._first_flags = bytearray()  # per class: 1 where it begins one (for the key table)
         # Boolean queries of single words (without place names' other names): filed by group.
         self._groups: GroupIndex[Entry] = GroupIndex()
+        # `match` hands out the subscriber arrays themselves (copying ~130 a story would cost
+        # more than the rest of making the hits); from then on an array is replaced, never
+        # changed in place, so hits kept from before stay as they were
+        self._handed_out = False
         for sub_id, query in queries:
             self.add(sub_id, query)
 
@@ -176,12 +180,9 @@ class PercolatorIndex:
         if is_one_word(entry):
             cid = entry.anchors[0]
             assert isinstance(cid, int)
-            subs = self._word_subs[cid]
-            if subs is None:
-                subs = self._word_subs[cid] = array("q")
-            subs.append(sub_id)
+            self._word_subs[cid] = self._with(self._word_subs[cid], sub_id)
         else:
-            entry.subs.append(sub_id)
+            entry.subs = self._with(entry.subs, sub_id)
         entry.count += 1
         self._sub_entry.set(sub_id, entry)
 
@@ -193,13 +194,10 @@ class PercolatorIndex:
         if is_one_word(entry):
             cid = entry.anchors[0]
             assert isinstance(cid, int)
-            subs = self._word_subs[cid]
-            assert subs is not None
-            subs.remove(sub_id)
-            if not subs:
-                self._word_subs[cid] = None
+            subs = self._without(self._word_subs[cid], sub_id)
+            self._word_subs[cid] = subs if subs else None
         else:
-            entry.subs.remove(sub_id)
+            entry.subs = self._without(entry.subs, sub_id)
         if entry.count:
             return
         del self._entries[entry.key]
@@ -218,6 +216,21 @@ class PercolatorIndex:
             else:
                 drop(self._by_class, a, entry)
 
+    def _with(self, subs: array[int] | None, sub_id: int) -> array[int]:
+        if subs is None:
+            return array("q", (sub_id,))
+        if self._handed_out:
+            subs = array("q", subs)
+        subs.append(sub_id)
+        return subs
+
+    def _without(self, subs: array[int] | None, sub_id: int) -> array[int]:
+        assert subs is not None
+        if self._handed_out:
+            subs = array("q", subs)
+        subs.remove(sub_id)
+        return subs
+
     def _begin_pair(self, cid: int, change: int) -> None:
         """Count one more (or one fewer) pair anchor that class `cid` begins."""
         count = self._firsts.get(cid, 0) + change
@@ -231,6 +244,7 @@ class PercolatorIndex:
             del self._firsts[cid]
 
     def match(self, doc: Document) -> Hits:
+        self._handed_out = True
         story = Story(doc)
         found = StoryClasses(story, self._key_cid, self._key_cids, self._first_flags)
         cids, odd, pairs = found.cids, found.odd, found.pairs
@@ -267,7 +281,7 @@ class PercolatorIndex:
         for cid in compress(cid_list, map(word_subs.__getitem__, cid_list)):
             subs = word_subs[cid]
             assert subs is not None
-            groups.append((subs[:], class_terms(cid)))
+            groups.append((subs, class_terms(cid)))
         hits: dict[Entry, tuple[int, ...]] = {}  # entry → the classes of its matched groups
         for entry, required, _ in self._groups.matching(cids, cid_list):
             had = hits.get(entry)
@@ -277,7 +291,7 @@ class PercolatorIndex:
                 terms = class_terms(hit[0])
             else:
                 terms = tuple(sorted(set().union(*map(class_terms, hit))))
-            groups.append((entry.subs[:], terms))
+            groups.append((entry.subs, terms))
         words: dict[Entry, set[str]] = {}  # decided entries → the story words that matched
         candidates: dict[str, Entry] = {}
         by_class = self._by_class
@@ -305,14 +319,14 @@ class PercolatorIndex:
                 terms = tuple(map(written, found_words))
             else:
                 terms = tuple(sorted(map(written, found_words)))
-            groups.append((entry.subs[:], terms))
+            groups.append((entry.subs, terms))
         for entry in candidates.values():
             if not entry.matched_groups(cids):
                 continue
             assert entry.query is not None
             result = entry.query.evaluate(story)
             if result is not None:
-                groups.append((entry.subs[:], result))
+                groups.append((entry.subs, result))
         return Hits(groups)
 
     def _match_pairs(
