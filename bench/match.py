@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.errors import TopicError  # noqa: E402
+from bot.match import speedups  # noqa: E402
 from bot.match.base import Document, Query  # noqa: E402
 from bot.match.engine import QueryMatcher  # noqa: E402
 
@@ -361,6 +362,7 @@ def main() -> None:
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"memory: {harness:.0f} MB before the build (topics and stories as text, interpreter)")
+    print(f"C speed-ups: {'in use' if speedups.in_use() else 'off (the pure-Python twins)'}")
     del index  # the prototype below is smaller: the peak is the engine's, measured above
     gc.collect()
     print(f"machine reference: {machine_reference():.0f} us per 1,000 dict look-ups")

@@ -19,7 +19,7 @@ def wanted() -> bool:
 
 
 def in_use() -> bool:
-    """Whether the C twins are in use (for `newsbot check` and the benchmark to report)."""
+    """Whether the C twins are in use (`bench/match.py` reports it beside its figures)."""
     from bot.match import groups, keytable, text
 
     return (
