@@ -11,9 +11,12 @@ setup(
             "bot.match._speedups",
             sources=[
                 f"bot/match/speedups_c/{part}.c"
-                for part in ("module", "scan", "keytable", "groups", "warm")
+                for part in ("module", "scan", "keytable", "pairs", "groups", "warm")
             ],
-            depends=["bot/match/speedups_c/speedups.h"],
+            depends=[
+                "bot/match/speedups_c/speedups.h",
+                "bot/match/speedups_c/keytable.h",
+            ],
             optional=True,
             extra_compile_args=["-O2"],
         )

@@ -176,6 +176,87 @@ def test_classes_and_pairs_pairs_within_a_field_only() -> None:
     assert pairs == {1 << 32 | 2}  # not kyiv → drone across fields, not strike → x (no class)
 
 
+_CLASS_LISTS = st.lists(st.integers(0, 40), min_size=1, max_size=3)
+
+
+@given(
+    st.dictionaries(_KEYS, st.integers(-2, 40), max_size=30),
+    st.lists(st.lists(_KEYS, max_size=20), max_size=3),
+    st.dictionaries(_KEYS, _CLASS_LISTS, max_size=6),
+    st.sets(st.integers(0, 2**40)),
+)
+@settings(max_examples=500)
+def test_odd_pairs_is_its_python_twin(
+    entries: dict[str, int], fields: list[list[str]], odd: dict[str, list[int]], pairs: set[int]
+) -> None:
+    table, model = _speedups.KeyTable(), KeyTableReference()
+    for key, value in entries.items():
+        table[key] = model[key] = value
+    found, expected = set(pairs), set(pairs)
+    table.odd_pairs(fields, odd, found)
+    model.odd_pairs(fields, odd, expected)
+    assert found == expected
+
+
+@given(
+    st.dictionaries(_KEYS, st.integers(-2, 40), max_size=30),
+    st.lists(st.lists(_KEYS, max_size=20), max_size=3),
+    st.sets(_KEYS, max_size=6),
+    st.dictionaries(_KEYS, _CLASS_LISTS, max_size=6),
+    st.integers(0, 40),
+    st.integers(0, 40),
+)
+@settings(max_examples=500)
+def test_adjacent_is_its_python_twin(
+    entries: dict[str, int],
+    fields: list[list[str]],
+    starts: set[str],
+    odd: dict[str, list[int]],
+    a: int,
+    b: int,
+) -> None:
+    table, model = _speedups.KeyTable(), KeyTableReference()
+    for key, value in entries.items():
+        table[key] = model[key] = value
+    assert table.adjacent(fields, starts, odd, a, b) == model.adjacent(fields, starts, odd, a, b)
+
+
+def test_odd_words_pair_with_every_class_of_their_neighbours() -> None:
+    for table in (_speedups.KeyTable(), KeyTableReference()):
+        table["drone"], table["strike"] = 1, 2
+        odd = {"drones": [1, 5]}  # a plural: the classes of both its keys
+        pairs: set[int] = set()
+        table.odd_pairs([["drones", "strike", "drone"], ["x", "drones"]], odd, pairs)
+        # drones → strike, and x → drones pairs nothing (x has no class); strike → drone is not
+        # at an odd word (the key table's own call pairs it)
+        assert pairs == {1 << 32 | 2, 5 << 32 | 2}, table
+        fields = [["drones", "strike", "drone", "strike"], ["drone", "strike"]]
+        assert table.adjacent(fields, {"drone", "drones"}, odd, 1, 2) == [
+            ("drones", "strike"),
+            ("drone", "strike"),
+            ("drone", "strike"),
+        ]
+        assert table.adjacent(fields, {"drone"}, odd, 1, 2) == [
+            ("drone", "strike"),
+            ("drone", "strike"),
+        ]
+
+
+def test_pair_methods_reject_bad_input() -> None:
+    table = _speedups.KeyTable()
+    table["a"] = 1
+    with pytest.raises(TypeError):
+        table.odd_pairs([["a", 1]], {}, set())  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        table.odd_pairs([["a", "b"]], {"a": (1,)}, set())  # type: ignore[dict-item]
+    with pytest.raises(ValueError):
+        table.odd_pairs([["a", "b"]], {"a": [-3]}, set())
+    with pytest.raises(TypeError):
+        table.adjacent([["a", "b"]], ["a"], {}, 1, 1)  # type: ignore[arg-type]
+    many = {f"w{i}" for i in range(100)} | {"a"}  # past the fast path's 64 start words
+    assert table.adjacent([["a", "a"]], many, {}, 1, 1) == [("a", "a")]
+
+
 def test_warm_is_only_a_hint() -> None:
     table: list[object] = [None, "a", (1, 2), 3.5]
     before = list(table)

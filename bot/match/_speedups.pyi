@@ -19,6 +19,18 @@ class KeyTable:
     def classes_and_pairs(
         self, fields: Sequence[Sequence[str]], firsts: bytes | bytearray, /
     ) -> tuple[set[int], set[int], dict[int, str], set[str], dict[int, list[str]]]: ...
+    def odd_pairs(
+        self, fields: Sequence[list[str]], odd: dict[str, list[int]], pairs: set[int], /
+    ) -> None: ...
+    def adjacent(
+        self,
+        fields: Sequence[list[str]],
+        starts: set[str],
+        odd: dict[str, list[int]],
+        a: int,
+        b: int,
+        /,
+    ) -> list[tuple[str, str]]: ...
 
 def match_groups(
     now: list[Any], after: list[Any], rest: list[Any], present: set[int], ids: Sequence[int], /

@@ -19,7 +19,7 @@ from bot.match.text import keys_of
 
 class StoryClasses:
     """`cids`: the classes the story has. `odd`: its words in several classes, and its words with
-    other keys, each with all their classes (see `pairs.story_pairs`). `pairs`: the `pair_key` of
+    other keys, each with all their classes (see `KeyTable.odd_pairs`). `pairs`: the `pair_key` of
     every two adjacent words that are not odd where the first word's class begins a phrase."""
 
     __slots__ = ("_extra", "_first", "_more", "cids", "odd", "pairs")

@@ -34,7 +34,7 @@ from bot.match.entry import Anchor, Entry, Need, in_groups, is_one_word
 from bot.match.groups import GroupIndex
 from bot.match.ids import IdMap
 from bot.match.keytable import SEVERAL, KeyTable
-from bot.match.pairs import PAIR_SHIFT, adjacent_words, pair_key, story_pairs
+from bot.match.pairs import PAIR_SHIFT, adjacent_words, pair_key
 from bot.match.plan import (
     EVALUATE,
     ONE,
@@ -339,8 +339,10 @@ class PercolatorIndex:
         present_words: Callable[[int], set[str]],
     ) -> None:
         """`pairs`: those of the story's words that are not `odd` (see `StoryClasses`)."""
-        by_pair, get = self._by_pair, self._key_cid.get
-        for pair in story_pairs(story, odd, get, pairs) & by_pair.keys():
+        by_pair, table = self._by_pair, self._key_cid
+        if odd:
+            table.odd_pairs((story.title.words, story.body.words), odd, pairs)
+        for pair in pairs & by_pair.keys():
             for entry in by_pair[pair]:
                 if entry.kind == EVALUATE:
                     candidates[entry.key] = entry
@@ -352,7 +354,7 @@ class PercolatorIndex:
                     found |= left
                     found |= right
                 else:  # several forms present: only those that stand next to each other
-                    adjacent_words(story, odd, get, self._classes, (a, b), found)
+                    adjacent_words(story, table, odd, self._classes, (a, b), left, found)
 
 
 _LOW = (1 << PAIR_SHIFT) - 1

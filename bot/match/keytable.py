@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from itertools import pairwise, repeat
+from itertools import compress, count, pairwise, repeat
 
 from bot.match import speedups
 
@@ -48,6 +48,48 @@ class KeyTableReference(dict[str, int]):
                 if a >= 0 and b >= 0 and a < len(firsts) and firsts[a]:
                     pairs.add(a << 32 | b)
         return set(words), pairs, words, several, more
+
+    def odd_pairs(
+        self, fields: Sequence[list[str]], odd: dict[str, list[int]], pairs: set[int], /
+    ) -> None:
+        """Add to `pairs`, at every place in `fields` where a word of `odd` stands (its value:
+        the word's classes), the pair `a << 32 | b` of each class a of the word before it and
+        each class b of it, and of each class of it and each class of the word after it. A
+        word's classes are its list in `odd`, else its value here where that is ≥ 0."""
+        for words in fields:
+            last = len(words) - 1
+            for i in compress(count(), map(odd.__contains__, words)):
+                for at in (i - 1, i):  # the pair the odd word ends, and the one it begins
+                    if at < 0 or at == last:
+                        continue
+                    for a in self._classes_of(words[at], odd):
+                        for b in self._classes_of(words[at + 1], odd):
+                            pairs.add(a << 32 | b)
+
+    def adjacent(
+        self,
+        fields: Sequence[list[str]],
+        starts: set[str],
+        odd: dict[str, list[int]],
+        a: int,
+        b: int,
+        /,
+    ) -> list[tuple[str, str]]:
+        """Each two adjacent words of a field, in order, where the first is in `starts` and has
+        class a, and the second has class b (classes as in `odd_pairs`)."""
+        return [
+            (w, after)
+            for words in fields
+            for w, after in pairwise(words)
+            if w in starts and a in self._classes_of(w, odd) and b in self._classes_of(after, odd)
+        ]
+
+    def _classes_of(self, word: str, odd: dict[str, list[int]]) -> Sequence[int]:
+        found = odd.get(word)
+        if found is not None:
+            return found
+        cid = self.get(word, -1)
+        return () if cid < 0 else (cid,)
 
 
 KeyTable = KeyTableReference

@@ -9,73 +9,7 @@
  * Open addressing with linear probing over (hash, key, value) slots; a slot's hash is the key's
  * str hash with EMPTY and DELETED reserved (so a found hash is checked against the key itself).
  */
-#include "speedups.h"
-
-#define EMPTY 0
-#define DELETED 1
-#define SEVERAL -2 /* keytable.SEVERAL: the value of a key in several classes */
-#define POSITION_BITS 32 /* a word's position in its field, beside its class in one sort key */
-
-typedef struct {
-    Py_hash_t hash;
-    PyObject *key; /* a str, owned; NULL when EMPTY or DELETED */
-    long long value;
-} Slot;
-
-typedef struct {
-    PyObject_HEAD
-    Slot *slots;
-    size_t mask;   /* capacity - 1; capacity is a power of two */
-    size_t used;   /* live keys */
-    size_t filled; /* live keys and DELETED slots: what probing walks past */
-} KeyTable;
-
-static inline Py_hash_t
-slot_hash(PyObject *key)
-{
-    Py_hash_t h = PyObject_Hash(key);
-    if (h == -1) {
-        return -1;
-    }
-    return (h == EMPTY || h == DELETED) ? h + 2 : h;
-}
-
-static inline int
-same_str(PyObject *a, PyObject *b)
-{
-    if (a == b) {
-        return 1;
-    }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
-    int kind = PyUnicode_KIND(a);
-    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) &&
-           memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * (size_t)kind) == 0;
-}
-
-/* The slot holding `key`, or NULL. */
-static Slot *
-find(KeyTable *t, PyObject *key, Py_hash_t h)
-{
-    for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
-        Slot *s = &t->slots[i];
-        if (s->hash == EMPTY) {
-            return NULL;
-        }
-        if (s->hash == h && same_str(s->key, key)) {
-            return s;
-        }
-    }
-}
-
-static int
-check_key(PyObject *key)
-{
-    if (!PyUnicode_CheckExact(key)) {
-        PyErr_SetString(PyExc_TypeError, "KeyTable keys are str");
-        return -1;
-    }
-    return PyUnicode_READY(key);
-}
+#include "keytable.h"
 
 static int
 resize(KeyTable *t, size_t capacity)
@@ -526,6 +460,10 @@ static PyMethodDef KeyTable_methods[] = {
      "get_many(keys, default): [get(k, default) for k in keys], with the look-ups overlapped."},
     {"classes_and_pairs", (PyCFunction)(void (*)(void))KeyTable_classes_and_pairs, METH_FASTCALL,
      "classes_and_pairs(fields, firsts): see keytable.KeyTableReference.classes_and_pairs."},
+    {"odd_pairs", (PyCFunction)(void (*)(void))KeyTable_odd_pairs, METH_FASTCALL,
+     "odd_pairs(fields, odd, pairs): see keytable.KeyTableReference.odd_pairs."},
+    {"adjacent", (PyCFunction)(void (*)(void))KeyTable_adjacent, METH_FASTCALL,
+     "adjacent(fields, starts, odd, a, b): see keytable.KeyTableReference.adjacent."},
     {NULL, NULL, 0, NULL},
 };
 
