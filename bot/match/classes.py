@@ -20,9 +20,12 @@ from bot.match.text import keys_of
 class StoryClasses:
     """`cids`: the classes the story has. `odd`: its words in several classes, and its words with
     other keys, each with all their classes (see `KeyTable.odd_pairs`). `pairs`: the `pair_key` of
-    every two adjacent words that are not odd where the first word's class begins a phrase."""
+    every two adjacent words that are not odd where the first word's class begins a phrase.
+    `first`: each class with its first word in the story; `not_one`: the classes that have words
+    besides that one (so a class's one word, where it has one, is `first[cid]` when
+    `cid not in not_one`)."""
 
-    __slots__ = ("_extra", "_first", "_more", "cids", "odd", "pairs")
+    __slots__ = ("_extra", "_more", "cids", "first", "not_one", "odd", "pairs")
 
     def __init__(
         self,
@@ -33,7 +36,7 @@ class StoryClasses:
     ) -> None:
         """`firsts`: a flag per class, set where the class begins some phrase."""
         fields = (story.title.words, story.body.words)
-        cids, self.pairs, self._first, several, self._more = key_cid.classes_and_pairs(
+        cids, self.pairs, self.first, several, self._more = key_cid.classes_and_pairs(
             fields, firsts
         )
         # class → story words the table's answer for the fields leaves out
@@ -67,23 +70,17 @@ class StoryClasses:
         self.cids = cids
         self.odd = odd
         self._extra = extra
+        self.not_one = self._more.keys() | extra.keys()
 
     def words(self, cid: int) -> set[str]:
         """The story's words in class `cid` (case-folded; for another key, the special word
         that has it)."""
         found = set(self._more.get(cid, ()))
-        word = self._first.get(cid)
+        word = self.first.get(cid)
         if word is not None:
             found.add(word)
         found.update(self._extra.get(cid, ()))
         return found
-
-    def one_word(self, cid: int) -> str | None:
-        """The story's one word in class `cid`, or None when it has several (or none)."""
-        word = self._first.get(cid)
-        if word is None or cid in self._more or cid in self._extra:
-            return None
-        return word
 
 
 def _cids_of_key(key: str, key_cid: KeyTable, key_cids: dict[str, list[int]]) -> list[int]:

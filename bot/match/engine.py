@@ -261,14 +261,14 @@ class PercolatorIndex:
         # A class's words as the story wrote them, sorted: made once a story, and shared by every
         # hit on the class (a popular word is in a one-word topic and many boolean ones).
         shown: dict[int, tuple[str, ...]] = {}
-        written, one_word = story.written, found.one_word
+        written, first, not_one = story.written, found.first, found.not_one
         title_shown, body_shown = story.title.shown, story.body.shown
 
         def class_terms(cid: int) -> tuple[str, ...]:
             terms = shown.get(cid)
             if terms is None:
-                word = one_word(cid)
-                if word is not None:  # most classes: one story word
+                word = first.get(cid)
+                if word is not None and cid not in not_one:  # most classes: one story word
                     terms = (title_shown.get(word) or body_shown.get(word, word),)
                 else:
                     terms = tuple(sorted(map(written, present_words(cid))))
