@@ -172,6 +172,25 @@ def test_hits_name_the_story_words_as_written() -> None:
     assert h.terms == ("Oblast's", "Sumy", "Сумської", "області")
 
 
+def test_hits_show_a_word_as_the_title_wrote_it_and_every_form_present() -> None:
+    index = M.index(
+        [
+            (1, M.parse("Kyiv")),
+            (2, M.parse("Kyiv OR Lviv")),
+            (3, M.parse("Київ")),
+            (4, M.parse("Lviv")),
+        ]
+    )
+    doc = Document("KYIV after the night", "Kyiv and kyiv; над Києвом, у Києві, then lviv")
+    kyiv = ("KYIV", "Києвом", "Києві")  # the title's way of writing it; every form present
+    assert sorted(index.match(doc)) == [
+        (1, kyiv),
+        (2, tuple(sorted((*kyiv, "lviv")))),
+        (3, kyiv),  # the same place
+        (4, ("lviv",)),
+    ]
+
+
 def test_the_place_table_can_be_extended() -> None:
     assert hit("Okhtyrka", "Обстріл Охтирки") is None
     load_places(["Okhtyrka = Охтирка = Ахтырка"])

@@ -83,6 +83,32 @@ class StoryClasses:
         return found
 
 
+class ClassTerms(dict[int, tuple[str, ...]]):
+    """Class → the story's words in it as the story wrote them, sorted: what a hit on the class
+    shows, made once a story and shared by every hit on it (a popular word is in a one-word topic
+    and many boolean ones). The classes of one word, most of them, are made all at once by
+    C-level passes; a class of several words when it is first asked for."""
+
+    __slots__ = ("_found", "_story")
+
+    def __init__(self, story: Story, found: StoryClasses) -> None:
+        first = found.first
+        shown = story.body.shown | story.title.shown  # as `Story.written`: the title's first
+        words = first.values()
+        # zip of one iterable: the 1-tuples (word as written,)
+        super().__init__(
+            zip(first.keys(), zip(map(shown.get, words, words), strict=True), strict=True)
+        )
+        for cid in found.not_one:
+            self.pop(cid, None)
+        self._story = story
+        self._found = found
+
+    def __missing__(self, cid: int) -> tuple[str, ...]:
+        terms = self[cid] = tuple(sorted(map(self._story.written, self._found.words(cid))))
+        return terms
+
+
 def _cids_of_key(key: str, key_cid: KeyTable, key_cids: dict[str, list[int]]) -> list[int]:
     found = key_cids.get(key)
     if found is not None:

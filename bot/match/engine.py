@@ -25,10 +25,11 @@ import gc
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress
+from typing import cast
 
 from bot.match.base import Document, Hits, Query
 from bot.match.buckets import Bucket, drop, put
-from bot.match.classes import StoryClasses
+from bot.match.classes import ClassTerms, StoryClasses
 from bot.match.compile import CompiledQuery, WordClass, compile_topic
 from bot.match.entry import Anchor, Entry, Need, in_groups, is_one_word
 from bot.match.groups import GroupIndex
@@ -258,39 +259,27 @@ class PercolatorIndex:
                 words = present[cid] = found.words(cid)
             return words
 
-        # A class's words as the story wrote them, sorted: made once a story, and shared by every
-        # hit on the class (a popular word is in a one-word topic and many boolean ones).
-        shown: dict[int, tuple[str, ...]] = {}
-        written, first, not_one = story.written, found.first, found.not_one
-        title_shown, body_shown = story.title.shown, story.body.shown
-
-        def class_terms(cid: int) -> tuple[str, ...]:
-            terms = shown.get(cid)
-            if terms is None:
-                word = first.get(cid)
-                if word is not None and cid not in not_one:  # most classes: one story word
-                    terms = (title_shown.get(word) or body_shown.get(word, word),)
-                else:
-                    terms = tuple(sorted(map(written, present_words(cid))))
-                shown[cid] = terms
-            return terms
-
-        groups: list[tuple[Sequence[int], tuple[str, ...]]] = []
+        terms_of = ClassTerms(story, found)
         word_subs, cid_list = self._word_subs, list(cids)
         warm(word_subs, cid_list)
-        for cid in compress(cid_list, map(word_subs.__getitem__, cid_list)):
-            subs = word_subs[cid]
-            assert subs is not None
-            groups.append((subs, class_terms(cid)))
+        hit = list(compress(cid_list, map(word_subs.__getitem__, cid_list)))
+        # C-level passes: a story hits ~50 one-word topics
+        groups: list[tuple[Sequence[int], tuple[str, ...]]] = list(
+            zip(
+                map(cast(_SubsOf, word_subs.__getitem__), hit),
+                map(terms_of.__getitem__, hit),
+                strict=True,
+            )
+        )
         hits: dict[Entry, tuple[int, ...]] = {}  # entry → the classes of its matched groups
         for entry, required, _ in self._groups.matching(cids, cid_list):
             had = hits.get(entry)
             hits[entry] = required if had is None else had + required
-        for entry, hit in hits.items():
-            if len(hit) == 1:
-                terms = class_terms(hit[0])
+        for entry, classes in hits.items():
+            if len(classes) == 1:
+                terms = terms_of[classes[0]]
             else:
-                terms = tuple(sorted(set().union(*map(class_terms, hit))))
+                terms = tuple(sorted(set().union(*map(terms_of.__getitem__, classes))))
             groups.append((entry.subs, terms))
         words: dict[Entry, set[str]] = {}  # decided entries → the story words that matched
         candidates: dict[str, Entry] = {}
@@ -316,9 +305,9 @@ class PercolatorIndex:
             self._match_pairs(story, odd, pairs, words, candidates, present_words)
         for entry, found_words in words.items():
             if len(found_words) == 1:
-                terms = tuple(map(written, found_words))
+                terms = tuple(map(story.written, found_words))
             else:
-                terms = tuple(sorted(map(written, found_words)))
+                terms = tuple(sorted(map(story.written, found_words)))
             groups.append((entry.subs, terms))
         for entry in candidates.values():
             if not entry.matched_groups(cids):
@@ -358,6 +347,7 @@ class PercolatorIndex:
 
 
 _LOW = (1 << PAIR_SHIFT) - 1
+_SubsOf = Callable[[int], "array[int]"]  # word_subs.__getitem__ where the class has subscribers
 
 
 class QueryMatcher:
