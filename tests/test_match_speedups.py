@@ -255,6 +255,10 @@ def test_pair_methods_reject_bad_input() -> None:
         table.adjacent([["a", "b"]], ["a"], {}, 1, 1)  # type: ignore[arg-type]
     many = {f"w{i}" for i in range(100)} | {"a"}  # past the fast path's 64 start words
     assert table.adjacent([["a", "a"]], many, {}, 1, 1) == [("a", "a")]
+    odd = {f"w{i}": [i] for i in range(100)}  # and past it for odd words
+    pairs: set[int] = set()
+    table.odd_pairs([["a", "w7", "a", "x", "w99"]], odd, pairs)
+    assert pairs == {1 << 32 | 7, 7 << 32 | 1}
 
 
 def test_warm_is_only_a_hint() -> None:

@@ -115,6 +115,70 @@ field_words(PyObject *field)
     return Py_NewRef(field);
 }
 
+/* A small set of str asked about every word of a story: its members' hashes are compared first,
+ * then the strings, cheaper than a look-up in a set or dict a word. A container of more than
+ * FEW_MAX members, or of other objects, is asked the general way (`in`). */
+#define FEW_MAX 64
+
+typedef struct {
+    PyObject *container; /* borrowed */
+    int few;
+    Py_ssize_t n;
+    PyObject *word[FEW_MAX]; /* borrowed from the container */
+    Py_hash_t hash[FEW_MAX];
+} FewWords;
+
+static int
+few_init(FewWords *s, PyObject *container)
+{
+    s->container = container;
+    s->n = 0;
+    Py_ssize_t size = PyObject_Size(container);
+    if (size < 0) {
+        return -1;
+    }
+    s->few = size <= FEW_MAX;
+    PyObject *it = s->few ? PyObject_GetIter(container) : NULL, *word;
+    if (s->few && it == NULL) {
+        return -1;
+    }
+    while (s->few && (word = PyIter_Next(it)) != NULL) {
+        Py_hash_t h = PyObject_Hash(word);
+        Py_DECREF(word); /* the container holds it */
+        if (h == -1) {
+            Py_DECREF(it);
+            return -1;
+        }
+        if (!PyUnicode_CheckExact(word) || s->n == FEW_MAX) {
+            s->few = 0;
+            break;
+        }
+        s->word[s->n] = word;
+        s->hash[s->n++] = h;
+    }
+    Py_XDECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* Whether the str `w` is in the set (-1 on error). */
+static int
+few_has(const FewWords *s, PyObject *w)
+{
+    if (!s->few) {
+        return PySequence_Contains(s->container, w);
+    }
+    Py_hash_t h = PyObject_Hash(w); /* a str keeps its hash once made */
+    if (h == -1) {
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < s->n; k++) {
+        if (s->hash[k] == h && same_str(s->word[k], w)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 PyObject *
 KeyTable_odd_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -123,6 +187,10 @@ KeyTable_odd_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *odd = args[1], *pairs = args[2];
+    FewWords odd_words;
+    if (few_init(&odd_words, odd) < 0) {
+        return NULL;
+    }
     PyObject *fields = PySequence_Fast(args[0], "odd_pairs() expects a sequence of lists");
     if (fields == NULL) {
         return NULL;
@@ -134,7 +202,7 @@ KeyTable_odd_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_ssize_t last = PyList_GET_SIZE(words) - 1;
         for (Py_ssize_t i = 0; i <= last; i++) {
-            int is_odd = PyDict_Contains(odd, PyList_GET_ITEM(words, i));
+            int is_odd = few_has(&odd_words, PyList_GET_ITEM(words, i));
             if (is_odd < 0) {
                 Py_DECREF(words);
                 goto error;
@@ -158,8 +226,6 @@ error:
     return NULL;
 }
 
-#define MAX_STARTS 64 /* more start words than this: the slow path, PySet_Contains */
-
 PyObject *
 KeyTable_adjacent(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -172,31 +238,8 @@ KeyTable_adjacent(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
     if ((a == -1 || b == -1) && PyErr_Occurred()) {
         return NULL;
     }
-    /* the start words and their hashes, compared before the words themselves */
-    PyObject *start[MAX_STARTS];
-    Py_hash_t start_hash[MAX_STARTS];
-    Py_ssize_t nstart = 0;
-    int few = PySet_GET_SIZE(starts) <= MAX_STARTS;
-    PyObject *it = few ? PyObject_GetIter(starts) : NULL, *word;
-    if (few && it == NULL) {
-        return NULL;
-    }
-    while (few && (word = PyIter_Next(it)) != NULL) {
-        Py_hash_t h = PyObject_Hash(word);
-        Py_DECREF(word); /* the set holds it */
-        if (h == -1) {
-            Py_DECREF(it);
-            return NULL;
-        }
-        if (!PyUnicode_CheckExact(word)) {
-            few = 0; /* compared the general way below */
-            break;
-        }
-        start[nstart] = word;
-        start_hash[nstart++] = h;
-    }
-    Py_XDECREF(it);
-    if (PyErr_Occurred()) {
+    FewWords start_words;
+    if (few_init(&start_words, starts) < 0) {
         return NULL;
     }
     PyObject *fields = PySequence_Fast(args[0], "adjacent() expects a sequence of lists");
@@ -211,20 +254,7 @@ KeyTable_adjacent(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         }
         for (Py_ssize_t i = 0; i + 1 < PyList_GET_SIZE(words); i++) {
             PyObject *w = PyList_GET_ITEM(words, i), *next = PyList_GET_ITEM(words, i + 1);
-            int is_start = 0;
-            if (few) {
-                Py_hash_t wh = PyObject_Hash(w); /* a str's hash is kept once made */
-                if (wh == -1) {
-                    Py_DECREF(words);
-                    goto error;
-                }
-                for (Py_ssize_t k = 0; k < nstart && !is_start; k++) {
-                    is_start = start_hash[k] == wh && same_str(start[k], w);
-                }
-            }
-            else {
-                is_start = PySet_Contains(starts, w);
-            }
+            int is_start = few_has(&start_words, w);
             Classes c;
             int ok = is_start;
             if (ok == 1) {
