@@ -320,6 +320,55 @@ add_distinct(PyObject *set, long long *v, Py_ssize_t n)
     return 0;
 }
 
+/* The classes met in one field of classes_and_pairs, by id: each one's int and first word, so
+ * that an int object and a dict entry are made once a class, not once a word. Open addressing over
+ * a table kept between calls and emptied by a new generation number: safe as a static, since the
+ * GIL is held throughout and no Python code runs while it is in use. */
+typedef struct {
+    unsigned long long gen;
+    long long cid;
+    PyObject *c;     /* the class id as an int (a reference owned until the field is done) */
+    PyObject *first; /* the class's first word (borrowed from the `words` dict) */
+} ClassSeen;
+
+static ClassSeen *class_seen;
+static size_t class_seen_mask;
+static unsigned long long class_seen_gen;
+
+/* Empty the table, with room for n classes at most half full. */
+static int
+class_seen_reset(Py_ssize_t n)
+{
+    size_t want = 64;
+    while (want < 2 * (size_t)n + 2) {
+        want *= 2;
+    }
+    if (class_seen == NULL || class_seen_mask + 1 < want) {
+        ClassSeen *bigger = PyMem_Calloc(want, sizeof(ClassSeen));
+        if (bigger == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        PyMem_Free(class_seen);
+        class_seen = bigger;
+        class_seen_mask = want - 1;
+        class_seen_gen = 0;
+    }
+    class_seen_gen++;
+    return 0;
+}
+
+/* The slot of class `cid`: its own if met in this field (gen is current), else a free one. */
+static ClassSeen *
+class_seen_slot(long long cid)
+{
+    size_t i = ((size_t)cid * 0x9E3779B97F4A7C15ULL) >> 20 & class_seen_mask;
+    while (class_seen[i].gen == class_seen_gen && class_seen[i].cid != cid) {
+        i = (i + 1) & class_seen_mask;
+    }
+    return &class_seen[i];
+}
+
 static PyObject *
 KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -340,6 +389,7 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
     long long *values = NULL, *found = NULL;
     Py_hash_t *scratch = NULL;
     Slot **slots = NULL;
+    ClassSeen **used = NULL;
     if (fields == NULL || words == NULL || pairs == NULL || several == NULL || more == NULL) {
         goto done;
     }
@@ -350,20 +400,17 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         }
         Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-        if (n >= (1LL << POSITION_BITS)) {
-            Py_DECREF(seq);
-            PyErr_SetString(PyExc_ValueError, "classes_and_pairs: a field of over 2**32 words");
-            goto done;
-        }
         PyMem_Free(values);
         PyMem_Free(found);
         PyMem_Free(scratch);
         PyMem_Free(slots);
+        PyMem_Free(used);
         values = PyMem_Malloc(((size_t)n + 1) * sizeof(long long));
         found = PyMem_Malloc(((size_t)n + 1) * sizeof(long long));
         scratch = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_hash_t));
         slots = PyMem_Malloc(((size_t)n + 1) * sizeof(Slot *));
-        if (values == NULL || found == NULL || scratch == NULL || slots == NULL) {
+        used = PyMem_Malloc(((size_t)n + 1) * sizeof(ClassSeen *));
+        if (values == NULL || found == NULL || scratch == NULL || slots == NULL || used == NULL) {
             Py_DECREF(seq);
             PyErr_NoMemory();
             goto done;
@@ -373,41 +420,46 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         for (Py_ssize_t i = 0; !err && i < n; i++) {
             values[i] = slots[i] == NULL ? -1 : slots[i]->value;
         }
-        /* each class → its first word: sorted as (class, position), so that a PyLong and a
-         * dict entry are made once a class, not once a word */
-        Py_ssize_t nfound = 0;
+        /* each class → its first word, and its other words in `more` */
+        if (!err && class_seen_reset(n) < 0) {
+            err = 1;
+        }
+        Py_ssize_t nused = 0;
         for (Py_ssize_t i = 0; !err && i < n; i++) {
-            if (values[i] == SEVERAL) {
+            long long cid = values[i];
+            if (cid == SEVERAL) {
                 err = PySet_Add(several, keys[i]) < 0;
+                continue;
             }
-            else if (values[i] >= 0) {
-                if (values[i] > INT32_MAX) {
-                    PyErr_SetString(PyExc_ValueError, "classes_and_pairs: a class id over 2**31");
-                    err = 1;
-                    break;
-                }
-                found[nfound++] = values[i] << POSITION_BITS | i;
+            if (cid < 0) {
+                continue;
+            }
+            if (cid > INT32_MAX) {
+                PyErr_SetString(PyExc_ValueError, "classes_and_pairs: a class id over 2**31");
+                err = 1;
+                break;
+            }
+            ClassSeen *c = class_seen_slot(cid);
+            if (c->gen == class_seen_gen) {
+                err = add_other_word(more, c->c, c->first, keys[i]) < 0;
+                continue;
+            }
+            PyObject *id = PyLong_FromLongLong(cid);
+            PyObject *first_word = id == NULL ? NULL : PyDict_SetDefault(words, id, keys[i]);
+            if (first_word == NULL) {
+                Py_XDECREF(id);
+                err = 1;
+                break;
+            }
+            *c = (ClassSeen){class_seen_gen, cid, id, first_word};
+            used[nused++] = c;
+            if (first_word != keys[i]) { /* the class was met in an earlier field */
+                err = add_other_word(more, id, first_word, keys[i]) < 0;
             }
         }
-        if (!err) {
-            qsort(found, (size_t)nfound, sizeof(long long), cmp_long);
+        for (Py_ssize_t k = 0; k < nused; k++) {
+            Py_DECREF(used[k]->c);
         }
-        PyObject *c = NULL, *first_word = NULL; /* the class being walked, its first word */
-        for (Py_ssize_t j = 0; !err && j < nfound; j++) {
-            long long cid = found[j] >> POSITION_BITS;
-            PyObject *word = keys[found[j] & ((1LL << POSITION_BITS) - 1)];
-            if (j == 0 || cid != found[j - 1] >> POSITION_BITS) {
-                Py_XDECREF(c);
-                c = PyLong_FromLongLong(cid);
-                first_word = c == NULL ? NULL : PyDict_SetDefault(words, c, word);
-                err = first_word == NULL;
-                if (err || first_word == word) {
-                    continue;
-                }
-            }
-            err = add_other_word(more, c, first_word, word);
-        }
-        Py_XDECREF(c);
         Py_DECREF(seq);
         if (err) {
             goto done;
@@ -430,6 +482,7 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
 done:
     PyBuffer_Release(&firsts);
     PyMem_Free(slots);
+    PyMem_Free(used);
     PyMem_Free(values);
     PyMem_Free(found);
     PyMem_Free(scratch);

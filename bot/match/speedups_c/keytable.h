@@ -7,7 +7,6 @@
 #define EMPTY 0
 #define DELETED 1
 #define SEVERAL -2 /* keytable.SEVERAL: the value of a key in several classes */
-#define POSITION_BITS 32 /* a word's position in its field, beside its class in one sort key */
 
 typedef struct {
     Py_hash_t hash;
