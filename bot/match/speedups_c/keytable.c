@@ -79,27 +79,17 @@ KeyTable_len(KeyTable *t)
 static int
 KeyTable_contains(KeyTable *t, PyObject *key)
 {
-    if (check_key(key) < 0) {
-        return -1;
-    }
-    Py_hash_t h = slot_hash(key);
-    if (h == -1) {
-        return -1;
-    }
-    return find(t, key, h) != NULL;
+    Slot *s;
+    return locate(t, key, &s) < 0 ? -1 : s != NULL;
 }
 
 static PyObject *
 KeyTable_subscript(KeyTable *t, PyObject *key)
 {
-    if (check_key(key) < 0) {
+    Slot *s;
+    if (locate(t, key, &s) < 0) {
         return NULL;
     }
-    Py_hash_t h = slot_hash(key);
-    if (h == -1) {
-        return NULL;
-    }
-    Slot *s = find(t, key, h);
     if (s == NULL) {
         PyErr_SetObject(PyExc_KeyError, key);
         return NULL;
@@ -165,15 +155,10 @@ KeyTable_get(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "get(key, default=None)");
         return NULL;
     }
-    PyObject *key = args[0];
-    if (check_key(key) < 0) {
+    Slot *s;
+    if (locate(t, args[0], &s) < 0) {
         return NULL;
     }
-    Py_hash_t h = slot_hash(key);
-    if (h == -1) {
-        return NULL;
-    }
-    Slot *s = find(t, key, h);
     if (s != NULL) {
         return PyLong_FromLongLong(s->value);
     }

@@ -69,9 +69,9 @@ check_key(PyObject *key)
     return PyUnicode_READY(key);
 }
 
-/* The value of `key` (a str), or -1 where it is absent (and on error, with the error set). */
-static inline long long
-value_of(KeyTable *t, PyObject *key)
+/* The slot holding `key` in *found (NULL where it is absent); -1 on error (a key not a str). */
+static inline int
+locate(KeyTable *t, PyObject *key, Slot **found)
 {
     if (check_key(key) < 0) {
         return -1;
@@ -80,7 +80,19 @@ value_of(KeyTable *t, PyObject *key)
     if (h == -1) {
         return -1;
     }
-    Slot *s = find(t, key, h);
+    *found = find(t, key, h);
+    return 0;
+}
+
+/* The value of `key`, or -1 where it is absent (a stored -1 reads the same: callers ask only
+ * whether it is a class, ≥ 0); -1 with the error set on error. */
+static inline long long
+value_of(KeyTable *t, PyObject *key)
+{
+    Slot *s;
+    if (locate(t, key, &s) < 0) {
+        return -1;
+    }
     return s == NULL ? -1 : s->value;
 }
 
