@@ -15,6 +15,7 @@ most words and differ exactly there. The figures on a labelled set are in the RE
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ STEM = 5  # title words compare on their first 5 letters
 LEAD_JACCARD = 0.5
 LEAD_WORDS = 60
 LEAD_MIN_SHINGLES = 15
+LEAD_KEYS = 12  # a lead's index keys: its shingles with the smallest hashes (a bottom-k sketch)
+MAX_KEYS = 48  # no story has more index keys than this (the store keeps one row per key)
 
 # Words that say nothing about which story it is. Small on purpose: English headlines only.
 _STOP = """a an the and or but of in on at to for from by with as into over after before about
@@ -111,15 +114,37 @@ def best_match(new: StoryPrint, candidates: Iterable[tuple[int, StoryPrint]]) ->
     return None if best is None else best[1]
 
 
+def key_hash(text: str) -> int:
+    """A stable signed 64-bit hash (the same in every process and release), for index rows."""
+    return int.from_bytes(
+        hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+def index_keys(story: StoryPrint) -> frozenset[int]:
+    """What the store indexes a story under, so that finding the stories a new one may be the same
+    as costs a look-up per key, however many stories are stored.
+
+    The promise (tested): two stories that `same_story` joins share at least one key. The keys are
+    the title's content words (a title match needs 3 in common) and the lead's shingles with the
+    smallest hashes: two leads with Jaccard ≥ 0.5 share one of their 12 smallest with probability
+    ≥ 1 - 2^-12. At most `MAX_KEYS` per story.
+    """
+    keys = {key_hash("t:" + word) for word in story.title_words}
+    if len(story.lead_shingles) >= LEAD_MIN_SHINGLES:
+        hashed = sorted(key_hash("l:" + " ".join(s)) for s in story.lead_shingles)
+        keys.update(hashed[:LEAD_KEYS])
+    return frozenset(sorted(keys)[:MAX_KEYS]) if len(keys) > MAX_KEYS else frozenset(keys)
+
+
 class StoryIndex:
-    """Stories to compare a new one with, indexed so that only those that could be the same story
-    (3 title words in common, or a lead shingle in common) are compared at all. Same answers as
-    `best_match` over every story added, in a fraction of the time."""
+    """Stories to compare a new one with, looked up by `index_keys`, so that only those sharing a
+    key are compared at all: the in-memory twin of the store's `story_keys` table (used by
+    `newsbot check`). Same answers as `best_match` over every story added."""
 
     def __init__(self) -> None:
         self._stories: list[tuple[int, StoryPrint]] = []
-        self._by_word: dict[str, list[int]] = {}
-        self._by_shingle: dict[tuple[str, str, str], list[int]] = {}
+        self._by_key: dict[int, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self._stories)
@@ -127,19 +152,11 @@ class StoryIndex:
     def add(self, ident: int, story: StoryPrint) -> None:
         position = len(self._stories)
         self._stories.append((ident, story))
-        for word in story.title_words:
-            self._by_word.setdefault(word, []).append(position)
-        if len(story.lead_shingles) >= LEAD_MIN_SHINGLES:
-            for shingle in story.lead_shingles:
-                self._by_shingle.setdefault(shingle, []).append(position)
+        for key in index_keys(story):
+            self._by_key.setdefault(key, []).append(position)
 
     def best(self, new: StoryPrint) -> int | None:
-        shared: dict[int, int] = {}
-        for word in new.title_words:
-            for position in self._by_word.get(word, ()):
-                shared[position] = shared.get(position, 0) + 1
-        candidates = {p for p, n in shared.items() if n >= TITLE_MIN_SHARED}
-        if len(new.lead_shingles) >= LEAD_MIN_SHINGLES:
-            for shingle in new.lead_shingles:
-                candidates.update(self._by_shingle.get(shingle, ()))
+        candidates: set[int] = set()
+        for key in index_keys(new):
+            candidates.update(self._by_key.get(key, ()))
         return best_match(new, (self._stories[p] for p in sorted(candidates)))
