@@ -1,7 +1,7 @@
 """Only for the optional C speed-ups; everything else about the package is in pyproject.toml.
 
 The extension is optional: where no C compiler is found the build goes on without it, and the
-matcher uses its pure-Python twins (same results, slower: see README, "The engine")."""
+matcher uses its pure-Python twins (same results, slower: see docs/architecture.md)."""
 
 from setuptools import Extension, setup
 

@@ -2,7 +2,8 @@
 
     python bench/parse_speed.py [FIXTURES_DIR]
 
-FIXTURES_DIR defaults to /work/shared/fixtures/feeds (else tests/fixtures/feeds). Candidates:
+FIXTURES_DIR defaults to tests/fixtures/feeds (feed-rs, rss-parser and feedparser test feeds,
+with the expected readings of feed-rs and rss-parser). Candidates:
 feedparser 6 on BytesIO, fastfeedparser on the raw bytes, and `bot.ingest.parse.parse_feed`
 (fastfeedparser on bytes we decoded, feedparser as the fallback). Reports:
 
@@ -129,9 +130,8 @@ def _run(candidate: Candidate, data: bytes) -> list[Row] | str:
 
 def main() -> None:
     warnings.simplefilter("ignore")
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/fixtures/feeds")
-    if not root.exists():
-        root = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "feeds"
+    default = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "feeds"
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else default
     guardian = (root / "rss-parser/input/guardian.rss").read_bytes()
     print(f"fixtures: {root}")
     print("guardian.rss, ms per parse (best of 5):")

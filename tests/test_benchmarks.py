@@ -1,5 +1,5 @@
 """The matcher's benchmarks still run and print their last line, on a tiny input (their figures
-are measured by running them in full: see README, "The engine, and how fast it is")."""
+are measured by running them in full: see docs/benchmarks.md)."""
 
 from __future__ import annotations
 
