@@ -21,7 +21,7 @@ from bot.ingest.normalise import to_article
 from bot.ingest.pages import is_page, read_page_source
 from bot.ingest.parse import parse_feed
 from bot.match.base import Document, Hit, Matcher, Query, TopicIndex
-from bot.store.ports import AlertPlanner, NewAlert, Store
+from bot.store.ports import AlertPlanner, NewAlert, SourceState, Store
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +83,29 @@ class Poller:
 
     async def _poll(self, url: str, name: str, untrusted: bool) -> PollOutcome:
         state = await self._store.source_state(url)
-        fetch: ConditionalFetch = self._fetcher.fetch
-        if untrusted:
-            if self._fetch_untrusted is None:
-                raise FetchError(url, "no guarded fetcher for sources added in chat")
-            fetch = self._fetch_untrusted
         if _is_local(url) and not untrusted:
             fetched = read_local(url)
         else:
+            fetch = self._fetch_for(url, untrusted)
             fetched = await fetch(url, etag=state.etag, last_modified=state.last_modified)
+        return await self.take(url, name, fetched, untrusted=untrusted, state=state)
+
+    async def take(
+        self,
+        url: str,
+        name: str,
+        fetched: FetchResult,
+        *,
+        untrusted: bool = False,
+        state: SourceState | None = None,
+    ) -> PollOutcome:
+        """Everything a poll does once the source's content is in hand, whoever fetched it (our
+        poll, or a hub that pushed it): parse, normalise, store the new stories with their alerts,
+        wake delivery. `state`: the source's, if the caller already read it. Raises SourceError
+        for content it cannot read; recording that is the caller's business."""
+        if state is None:
+            state = await self._store.source_state(url)
+        fetch = self._fetch_for(url, untrusted)  # pages and full text fetch more
         if fetched.not_modified or fetched.content is None:
             log.debug("source %s: not modified", url)
             return PollOutcome(url, not_modified=True)
@@ -143,6 +157,13 @@ class Poller:
         return PollOutcome(
             url, new_articles=len(result.new_articles), alerts_queued=result.alerts_queued
         )
+
+    def _fetch_for(self, url: str, untrusted: bool) -> ConditionalFetch:
+        if not untrusted:
+            return self._fetcher.fetch
+        if self._fetch_untrusted is None:
+            raise FetchError(url, "no guarded fetcher for sources added in chat")
+        return self._fetch_untrusted
 
 
 def _is_local(url: str) -> bool:
