@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from bot.health import beat_forever, heartbeat_path
 from bot.ingest.fetch import Fetcher, make_client, make_guarded_client
 from bot.ingest.guard import GuardPolicy
 from bot.ingest.poll import Poller, PollOutcome, index_subscriptions
+from bot.match.base import Document
 from bot.match.engine import QueryMatcher
 from bot.match.recent import RECENT_LIMIT, RecentStories
 from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
@@ -148,7 +150,14 @@ async def build(
     sources = effective_sources(config)
     polling = effective_polling(config)
     store = await open_store(config.database_url)
-    demo = DemoTransport(demo_clock) if demo_clock else DemoTransport()
+    matcher = QueryMatcher()
+    # Long-lived: built from the database once, then updated by /subscribe and /unsubscribe.
+    topics = index_subscriptions(matcher, await store.active_subscriptions())
+
+    def wanted(title: str, text: str) -> bool:  # the demo holds a story until a topic wants it
+        return bool(topics.match(Document(title, text)))
+
+    demo = DemoTransport(demo_clock or time.monotonic, wanted=wanted)
     http = make_client(mounts={"demo://": demo})
     # Sources from chats go through the guard on a client of their own (no shared connections).
     guarded_http = make_guarded_client(guard or GuardPolicy(ports=config.fetch.untrusted_ports))
@@ -163,9 +172,6 @@ async def build(
     outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
     notices = Notices(store=store, adapters=by_platform, clock=clock)
     editor = AlertEditor(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
-    matcher = QueryMatcher()
-    # Long-lived: built from the database once, then updated by /subscribe and /unsubscribe.
-    topics = index_subscriptions(matcher, await store.active_subscriptions())
     recent = RecentStories()
 
     def queued() -> None:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import feedparser
 import httpx
@@ -12,6 +13,7 @@ from bot.sources.demo import (
     DEMO_INTERVAL,
     DEMO_NAME,
     DEMO_SOURCE,
+    DEMO_STEP,
     DEMO_URL,
     DemoFeed,
     DemoTransport,
@@ -45,35 +47,99 @@ def test_demo_source_constants() -> None:
     assert DEMO_SOURCE.interval == DEMO_INTERVAL == 5.0
 
 
-def test_releases_grow_over_time_from_construction() -> None:
+def never(title: str, text: str) -> bool:
+    return False
+
+
+def about(word: str) -> Callable[[str, str], bool]:
+    return lambda title, text: word.lower() in f"{title} {text}".lower()
+
+
+class Switch:
+    """A `wanted` a test turns on: nothing is wanted until someone subscribes."""
+
+    def __init__(self, word: str) -> None:
+        self.on = False
+        self._about = about(word)
+
+    def __call__(self, title: str, text: str) -> bool:
+        return self.on and self._about(title, text)
+
+
+WALL = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def test_only_the_at_start_stories_are_out_while_no_topic_wants_the_others() -> None:
     clock = FakeClock(start=1000.0)
-    feed = DemoFeed(clock)
-    counts = []
-    previous: set[str] = set()
-    for elapsed in range(0, 66, 5):
+    feed = DemoFeed(clock, wanted=never)
+    at_start = {story.guid for story in load_stories() if story.at_start}
+    assert len(at_start) == 3
+    for elapsed in (0, 10, 60, 3600):
         clock.now = 1000.0 + elapsed
-        guids = {story.guid for story in feed.released()}
-        assert previous <= guids  # a released story never disappears
-        previous = guids
-        counts.append(len(guids))
-    assert counts[0] == 3
-    assert counts[1] == 3  # nothing new before 10 s
-    assert counts[-1] == len(load_stories())
-    assert counts == sorted(counts)
-    assert len(feed.released(now=1000.0 + 59.9)) == len(load_stories())
+        assert {story.guid for story, _ in feed.released()} == at_start
 
 
-def test_schedule_three_at_start_and_the_rest_within_a_minute() -> None:
-    delays = sorted(story.release_after for story in load_stories())
-    assert delays[:3] == [0.0, 0.0, 0.0]
-    assert all(10.0 <= delay <= 60.0 for delay in delays[3:])
-    assert len(delays) >= 12
+def test_a_late_topic_still_gets_its_stories_a_step_apart() -> None:
+    # The newcomer who subscribes after a minute: nothing went by unseen in the meantime.
+    clock = FakeClock(start=0.0)
+    sumy = Switch("Sumy Oblast")
+    feed = DemoFeed(clock, wanted=sumy, wall=lambda: WALL + timedelta(seconds=clock.now))
+    clock.now = 72.0
+    assert len(feed.released()) == 3
+    sumy.on = True
+    assert len(feed.released()) == 3  # wanted now: released DEMO_STEP later
+    times = []
+    for step in range(1, 6):
+        clock.now = 72.0 + step * DEMO_STEP
+        out = [story for story, _ in feed.released() if not story.at_start]
+        times.append(len(out))
+    assert times == [1, 2, 3, 3, 3]
+    released = {story.title: date for story, date in feed.released() if not story.at_start}
+    assert all("Sumy Oblast" in title for title in released)
+    assert sorted(released.values()) == [
+        WALL + timedelta(seconds=72.0 + n * DEMO_STEP) for n in (1, 2, 3)
+    ]
+
+
+def test_stories_already_scheduled_keep_their_turn_when_more_are_wanted() -> None:
+    clock = FakeClock(start=0.0)
+    wanted = {"peacekeeper": False, "sumy oblast": False}
+
+    def want(title: str, text: str) -> bool:
+        return any(on and word in f"{title} {text}".lower() for word, on in wanted.items())
+
+    feed = DemoFeed(clock, wanted=want)
+    wanted["peacekeeper"] = True
+    feed.released()
+    wanted["sumy oblast"] = True
+    feed.released()
+    clock.now = 100.0
+    later = [story for story, _ in feed.released() if not story.at_start]
+    assert len(later) == 6
+    # newest first: the Sumy stories were wanted after the peacekeepers ones
+    assert all("Sumy" in story.title for story in later[:3])
+
+
+def test_story_dates_are_their_release_and_quoted_ones_keep_the_publishers_date() -> None:
+    clock = FakeClock(start=0.0)
+    feed = DemoFeed(clock, wall=lambda: WALL + timedelta(seconds=clock.now))
+    feed.released()  # everything is wanted by default: scheduled from now
+    clock.now = 1000.0
+    parsed = parse(feed.render())
+    dates = [datetime(*entry.published_parsed[:6], tzinfo=UTC) for entry in parsed.entries]
+    assert dates == sorted(dates, reverse=True)
+    assert all(WALL <= date <= WALL + timedelta(seconds=1000) for date in dates)
+    sumy = next(e for e in parsed.entries if e.title.startswith("Russia attacks 13 communities"))
+    assert "First published 16 April 2024." in sumy.summary
+    fictional = next(e for e in parsed.entries if e.title.startswith("Air defence downs"))
+    assert "First published" not in fictional.summary
 
 
 def test_render_is_a_valid_rss_feed_newest_first() -> None:
     clock = FakeClock()
     feed = DemoFeed(clock)
-    clock.now += 60
+    feed.released()  # everything is wanted by default: scheduled from now
+    clock.now += 1000
     parsed = parse(feed.render())
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.version == "rss20"
@@ -93,12 +159,16 @@ def test_render_at_start_holds_only_the_first_three() -> None:
     feed = DemoFeed(FakeClock(start=50.0))
     parsed = parse(feed.render(now=50.0))
     ids = {entry.id for entry in parsed.entries}
-    assert ids == {story.guid for story in load_stories() if story.release_after == 0}
+    assert ids == {story.guid for story in load_stories() if story.at_start}
+
+
+def released_all(feed: DemoFeed) -> bytes:
+    feed.released(now=0.0)
+    return feed.render(now=10_000.0)
 
 
 def test_html_summaries_survive_as_escaped_markup() -> None:
-    feed = DemoFeed(FakeClock())
-    parsed = parse(feed.render(now=10_000.0))
+    parsed = parse(released_all(DemoFeed(FakeClock(start=0.0))))
     grain = next(entry for entry in parsed.entries if entry.title.startswith("Grain &"))
     assert "<p>" in grain.summary
     assert "wheat &amp; corn" in grain.summary
@@ -109,29 +179,32 @@ def test_stories_have_unique_guids_and_demo_urls() -> None:
     assert len({story.guid for story in stories}) == len(stories)
     assert len({story.url for story in stories}) == len(stories)
     assert all(story.url.startswith("https://demo.newsbot.invalid/") for story in stories)
-    assert all(story.published.tzinfo == UTC for story in stories)
+    dated = [story.first_published for story in stories if story.first_published]
+    assert all(day.tzinfo == UTC for day in dated)
 
 
-def test_seed_stories_are_present_and_credited() -> None:
+def test_seed_stories_are_present_credited_and_dated() -> None:
     stories = {story.title: story for story in load_stories()}
     for title in SEED_TITLES:
         assert "Kyiv Independent" in stories[title].credit
+        assert stories[title].first_published is not None
     fictional = [s for s in stories.values() if s.title not in SEED_TITLES]
     assert len(fictional) >= 8
     assert all("Fictional" in story.credit for story in fictional)
+    assert all(story.first_published is None for story in fictional)
 
 
 def test_no_seed_boilerplate_in_the_feed() -> None:
-    document = DemoFeed(FakeClock()).render(now=10_000.0).decode()
+    document = released_all(DemoFeed(FakeClock(start=0.0))).decode()
     for boilerplate in ("Take a survey", "This audio is created with AI assistance", "Edit post"):
         assert boilerplate not in document
 
 
 @pytest.mark.parametrize("topic", ["peacekeepers", "Sumy Oblast"])
 def test_each_demo_topic_gets_two_or_three_alerts(topic: str) -> None:
-    # The stories out at t=0 are only recorded, so count matches among the later ones.
+    # The stories out at the start are only recorded, so count matches among the held ones.
     pattern = re.compile(rf"\b{re.escape(topic)}\b", re.IGNORECASE)
-    later = [story for story in load_stories() if story.release_after > 0]
+    later = [story for story in load_stories() if not story.at_start]
     hits = [s for s in later if pattern.search(s.title) or pattern.search(s.summary_html)]
     assert 2 <= len(hits) <= 3
 
@@ -154,7 +227,7 @@ async def test_transport_serves_conditional_get() -> None:
         weak = await client.get(DEMO_URL, headers={"If-None-Match": f'"other", W/{etag}'})
         assert weak.status_code == 304
 
-        clock.now += 10
+        clock.now += DEMO_STEP  # the first held story, wanted (by default) since the first GET
         changed = await client.get(DEMO_URL, headers={"If-None-Match": etag})
         assert changed.status_code == 200
         assert changed.headers["etag"] != etag

@@ -37,10 +37,13 @@ async def test_demo_feed_alerts_arrive_in_the_terminal(tmp_path: Path) -> None:
     await bot.start(schedule=False)
     [first] = await bot.poll_all()
     assert first.new_articles == 3 and first.alerts_queued == 0
+    for t in range(5, 75, 5):  # a minute and more goes by before the newcomer subscribes
+        clock.now = t
+        assert (await bot.poll_all())[0].new_articles == 0
 
     await chat.say("/subscribe peacekeepers")
     await chat.say("/subscribe Sumy Oblast")
-    for t in range(5, 65, 5):  # the demo's own 5-second polls over its first minute
+    for t in range(75, 135, 5):  # the demo's own 5-second polls
         clock.now = t
         await bot.poll_all()
     alerts = await chat.wait_for_alerts(6)
@@ -49,6 +52,12 @@ async def test_demo_feed_alerts_arrive_in_the_terminal(tmp_path: Path) -> None:
     assert sum("[Sumy Oblast]" in a for a in alerts) == 3
     assert any("Russia attacks 13 communities in Sumy Oblast" in a for a in alerts)
     assert any("Kremlin confirms Russian 'peacekeepers' withdrawing" in a for a in alerts)
+    # /test and /latest see the same stories: the demo dates them when it releases them
+    tested = await chat.say("/test Sumy Oblast")
+    assert "matched 3 stories in the last 7 days" in tested, tested
+    latest = await chat.say("/latest Sumy Oblast")
+    assert latest.count("• ") == tested.count("• ") == 3
+    assert latest.split("\n", 1)[1] == tested.split("\n", 1)[1]  # the same three stories
     reply = await chat.say("/sources")
     assert "Newsbot demo" in reply and "demo://" in reply
     chat.end_input()
