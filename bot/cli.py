@@ -1,27 +1,19 @@
-"""The `newsbot` command line: `run` and `check`."""
+"""The `newsbot` command line: `run`, `check` and `health`."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+# Only light imports here: `newsbot run` takes SIGTERM over as soon as main() starts, so the
+# heavy ones (asyncio, SQLAlchemy, the chat libraries) are imported after that, where used.
 from bot import __version__
-from bot.adapters.base import ChatAdapter
-from bot.config import Config, load_config
 from bot.errors import ConfigError, TopicError
-from bot.health import MAX_AGE_SECONDS, heartbeat_path, is_fresh
-
-if TYPE_CHECKING:
-    from bot.adapters.slack import SlackChat
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+from bot.health import MAX_AGE_SECONDS, heartbeat_age, heartbeat_path
+from bot.logs import LOG_LEVELS, setup_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="newsbot", description="News alerts on keyword topics, in chat."
     )
     parser.add_argument("--version", action="version", version=f"newsbot {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser(
         "run",
@@ -38,7 +30,13 @@ def _parser() -> argparse.ArgumentParser:
         "this terminal; with no sources configured it polls a bundled demo feed.",
     )
     run.add_argument("--config", metavar="PATH", help="TOML config file (default: $NEWSBOT_CONFIG)")
-    run.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, help="override log_level")
+    run.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        type=str.upper,
+        help="override log_level; in the terminal chat, also show the logs here instead of in "
+        "the data directory's newsbot.log",
+    )
 
     check = sub.add_parser(
         "check",
@@ -67,25 +65,28 @@ def _parser() -> argparse.ArgumentParser:
         "life recently (its heartbeat file is fresh), 1 otherwise.",
     )
     health.add_argument("--config", metavar="PATH", help="TOML config file")
-    health.add_argument("--max-age", type=float, default=MAX_AGE_SECONDS, metavar="SECONDS")
+    health.add_argument(
+        "--max-age",
+        type=float,
+        default=MAX_AGE_SECONDS,
+        metavar="SECONDS",
+        help=f"how old the heartbeat may be (default {MAX_AGE_SECONDS:g}; the bot touches it "
+        "every 15 s)",
+    )
     return parser
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
-    # httpx logs every request at INFO; our poller already logs one line per source event.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    for noisy in ("apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    if args.command == "run":
+        # Until the event loop takes signals over (in _serve), a stop is a quiet exit 0: nothing
+        # is open yet that needs closing. SIGINT too: Ctrl-C is how the terminal chat is left.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _exit_quietly)
     if args.command in ("run", "check"):
         from bot.ingest.parse import xml_safety_problem
 
@@ -96,23 +97,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(args)
     if args.command == "health":
         return _health(args)
-    return _run(args)
+    from bot.serve import run
+
+    return run(args)
 
 
 def _health(args: argparse.Namespace) -> int:
+    from bot.config import load_config
+
     try:
         config = load_config(args.config, os.environ)
     except ConfigError as e:
         print(f"newsbot: {e}", file=sys.stderr)
         return 2
     path = heartbeat_path(config.data_dir)
-    if is_fresh(path, args.max_age):
-        return 0
-    print(f"newsbot: no heartbeat in {path} within {args.max_age:g}s", file=sys.stderr)
-    return 1
+    age = heartbeat_age(path)
+    if age is None:
+        print(f"newsbot: unhealthy: no heartbeat file {path} (is it running?)", file=sys.stderr)
+        return 1
+    if age > args.max_age:
+        print(
+            f"newsbot: unhealthy: heartbeat {path} is stale, {age:.0f}s old (--max-age "
+            f"{args.max_age:g}s)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.check import check
     from bot.match.engine import QueryMatcher
 
@@ -134,103 +149,5 @@ def _check(args: argparse.Namespace) -> int:
         return 2
 
 
-def _run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, os.environ)
-    except ConfigError as e:
-        print(f"newsbot: {e}", file=sys.stderr)
-        return 2
-    setup_logging(args.log_level or config.log_level)
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(config))
-    except ConfigError as e:  # found only on connecting, e.g. a chat platform refused a token
-        print(f"newsbot: {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def platform_adapters(config: Config) -> list[ChatAdapter]:
-    """The chat platforms configured by their tokens; none means the terminal chat."""
-    adapters: list[ChatAdapter] = []
-    if config.telegram_token:
-        from bot.adapters.telegram import TelegramChat, Webhook
-
-        webhook = None
-        if config.telegram.webhook_url and config.telegram_webhook_secret:
-            webhook = Webhook(
-                url=config.telegram.webhook_url,
-                secret_token=config.telegram_webhook_secret,
-                listen=config.telegram.webhook_listen,
-                port=config.telegram.webhook_port,
-            )
-        adapters.append(
-            TelegramChat(config.telegram_token, base_url=config.telegram.base_url, webhook=webhook)
-        )
-    slack = _slack_adapter(config)
-    if slack is not None:
-        adapters.append(slack)
-    return adapters
-
-
-async def _serve(config: Config) -> None:
-    from bot.adapters.terminal import TerminalChat, print_line, stdin_lines
-    from bot.app import build
-
-    platforms = platform_adapters(config)
-    # The terminal chat is for trying the bot out; with a chat platform configured the bot runs as
-    # a service (often with no stdin at all, whose end of input would otherwise stop it).
-    terminal = None if platforms else TerminalChat(stdin_lines(), print_line)
-    bot = await build(config, adapters=[terminal] if terminal else platforms)
-    if config.slack_enabled:
-        from bot.adapters.slack import SlackChat
-
-        for adapter in platforms:
-            if isinstance(adapter, SlackChat):  # Slack keeps installs and event ids in our DB
-                adapter.use_database(bot.store.engine)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await bot.start()
-    except BaseException:
-        await bot.stop()  # e.g. a platform refused the token: close the database before exiting
-        raise
-    names = ", ".join(s.name for s in bot.sources)
-    waits = {asyncio.create_task(stop.wait())}
-    if terminal is not None:
-        print_line(
-            f"newsbot {__version__} — terminal chat. Watching: {names}.\n"
-            "Type /subscribe peacekeepers (or any topic), /help for commands, Ctrl-D or Ctrl-C to "
-            "quit."
-        )
-        waits.add(asyncio.create_task(terminal.closed.wait()))
-    else:
-        chats = ", ".join(a.platform for a in platforms)
-        logging.getLogger("bot").info("newsbot %s on %s. Watching: %s.", __version__, chats, names)
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in waits:
-            task.cancel()
-        await bot.stop()
-
-
-def _slack_adapter(config: Config) -> SlackChat | None:
-    if not config.slack_enabled:
-        return None
-    from bot.adapters.slack import SlackChat, SlackSettings
-
-    return SlackChat(
-        SlackSettings(
-            bot_token=config.slack_bot_token,
-            signing_secret=config.slack_signing_secret,
-            app_token=config.slack_app_token,
-            client_id=config.slack.client_id,
-            client_secret=config.slack_client_secret,
-            api_url=config.slack.api_url,
-            port=config.slack.port,
-        )
-    )
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

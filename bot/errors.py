@@ -2,6 +2,7 @@
 
 NewsbotError
 ├── ConfigError(key)                 bad operator config; stops start-up, names the key
+├── StoreUnavailable(url, reason)    the database cannot be opened at start; stops start-up
 ├── SourceError(source)              a source could not be read this time
 │   ├── FetchError(status?)          network, HTTP status, too big, too slow
 │   │   └── UnsafeURL                a stranger's URL the guard refused; nothing was fetched
@@ -31,6 +32,16 @@ class ConfigError(NewsbotError):
         super().__init__(f"config {key}: {message}")
         self.key = key
         self.message = message
+
+
+class StoreUnavailable(NewsbotError):
+    """The database could not be reached, logged into or written at start: the operator must fix
+    the setting. `url` has its password hidden."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot open the database {url}: {reason}")
+        self.url = url
+        self.reason = reason
 
 
 class SourceError(NewsbotError):

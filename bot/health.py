@@ -3,7 +3,6 @@ loop and delivery worker are alive; `newsbot health` says whether the file is fr
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,8 @@ def heartbeat_path(data_dir: Path) -> Path:
 
 async def beat_forever(path: Path, alive: Callable[[], bool], every: float = BEAT_SECONDS) -> None:
     """Touch `path` every `every` seconds while `alive()`; a stalled loop stops the beat too."""
+    import asyncio  # here, not at the top: the command line reads this module before asyncio
+
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     while True:
         if alive():
@@ -26,9 +27,15 @@ async def beat_forever(path: Path, alive: Callable[[], bool], every: float = BEA
         await asyncio.sleep(every)
 
 
-def is_fresh(path: Path, max_age: float = MAX_AGE_SECONDS, now: float | None = None) -> bool:
+def heartbeat_age(path: Path, now: float | None = None) -> float | None:
+    """Seconds since the heartbeat at `path` was touched; None when there is none."""
     try:
-        age = (time.time() if now is None else now) - path.stat().st_mtime
+        touched = path.stat().st_mtime
     except OSError:
-        return False
-    return age <= max_age
+        return None
+    return (time.time() if now is None else now) - touched
+
+
+def is_fresh(path: Path, max_age: float = MAX_AGE_SECONDS, now: float | None = None) -> bool:
+    age = heartbeat_age(path, now)
+    return age is not None and age <= max_age

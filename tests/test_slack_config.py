@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import _slack_adapter
 from bot.config import SlackConfig, load_config
 from bot.errors import ConfigError
+from bot.serve import _slack_adapter
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "newsbot.example.toml"
 HTTP = {"NEWSBOT_SLACK_BOT_TOKEN": "xoxb-1", "NEWSBOT_SLACK_SIGNING_SECRET": "s"}

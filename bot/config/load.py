@@ -15,7 +15,6 @@ from bot.config.model import (
     ENV_DATA_DIR,
     ENV_DATABASE_URL,
     ENV_LOG_LEVEL,
-    LOG_LEVELS,
     SECRET_ENV,
     Config,
     default_database_url,
@@ -30,6 +29,7 @@ from bot.config.sections import (
 )
 from bot.config.values import as_string, check_keys, env_value, reject_secrets
 from bot.errors import ConfigError
+from bot.logs import LOG_LEVELS
 
 # The store runs on SQLAlchemy's asyncio engine, so a sync driver would only fail later, obscurely.
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import (
@@ -23,6 +25,7 @@ from bot.domain import (
     SourceInfo,
     Subscription,
 )
+from bot.errors import StoreUnavailable
 from bot.store import chats, feeds, notices, outbox, settings, sourcing, stories
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade_to_head
@@ -30,15 +33,37 @@ from bot.store.ports import AlertPlanner, IngestResult, SourceState, Store
 
 
 async def open_store(database_url: str) -> SqlStore:
-    """Connect, bring the schema up to date, and return the store. `await store.close()` after."""
-    engine = make_engine(database_url)
+    """Connect, bring the schema up to date, and return the store. `await store.close()` after.
+
+    Raises StoreUnavailable when the database cannot be reached or logged into (any error on
+    connecting), or cannot be written (an OperationalError while migrating: a read-only file, a
+    full disk); a bug in a migration stays the error it is."""
+    shown = make_url(database_url).render_as_string(hide_password=True)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(upgrade_to_head)
+        engine = make_engine(database_url)
+    except OSError as e:  # the SQLite file's directory cannot be created
+        raise StoreUnavailable(shown, e.strerror or str(e)) from e
+    try:
+        try:
+            connection = await engine.connect()
+        except (OSError, DBAPIError) as e:
+            raise StoreUnavailable(shown, _reason(e)) from e
+        try:
+            async with connection.begin():
+                await connection.run_sync(upgrade_to_head)
+        except OperationalError as e:
+            raise StoreUnavailable(shown, _reason(e)) from e
+        finally:
+            await connection.close()
     except BaseException:
         await engine.dispose()
         raise
     return SqlStore(engine)
+
+
+def _reason(error: Exception) -> str:
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
 
 class SqlStore:
