@@ -107,6 +107,7 @@ def test_a_database_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     env = {**data_env(tmp_path), "NEWSBOT_DATABASE_URL": url}
     line = one_line_failure(newsbot("run", env=env), "NEWSBOT_DATABASE_URL")
     assert "readonly database" in line
+    assert not Path("file:").exists()  # the URI is SQLite's, not a directory to create
 
 
 def test_a_data_directory_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:

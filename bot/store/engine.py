@@ -25,7 +25,8 @@ def make_engine(database_url: str) -> AsyncEngine:
     url = normalise_url(database_url)
     if url.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True)
-    if url.database and url.database != ":memory:":
+    # A `file:` URI (uri=true) is SQLite's to read, options and all: not a path to make.
+    if url.database and url.database != ":memory:" and not url.query.get("uri"):
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
