@@ -131,7 +131,7 @@ async def check(
         try:
             queries.append((i, matcher.parse(topic)))
         except TopicError as e:  # say which topic, and where in it
-            shown = show_error(" ".join(topic.split()), e)
+            shown = show_error(" ".join(topic.split()), e, example='--topic "{}"')
             raise TopicError(f"{topic!r}: {shown}", position=e.position) from e
     index = matcher.index(queries)
     status = 0
@@ -141,10 +141,14 @@ async def check(
         fetcher = Fetcher(client, untrusted_client=guarded)
         for source in sources:
             try:
-                articles.extend(await read_articles(source, fetcher, now, untrusted=untrusted))
+                read = await read_articles(source, fetcher, now, untrusted=untrusted)
             except SourceError as e:
                 print(f"newsbot: cannot read {source}: {e.reason}", file=err)
                 status = 1
+                continue
+            print(f"newsbot: read {_stories_count(len(read))} from {source}", file=err)
+            articles.extend(read)
+    matched = [0] * len(queries)
     for story in _stories(articles):
         done: set[int] = set()
         for article in story.reports:
@@ -152,9 +156,17 @@ async def check(
                 if hit.query_id in done:
                     continue
                 done.add(hit.query_id)
+                matched[hit.query_id] += 1
                 topic = queries[hit.query_id][1].text
                 _print(Finding(topic, article, hit.terms, story.sources), out, as_json)
+    # On stderr, so that "nothing matched" is said, and the findings on stdout stay clean.
+    for (_, query), count in zip(queries, matched, strict=True):
+        print(f"newsbot: “{query.text}” matched {_stories_count(count)}", file=err)
     return status
+
+
+def _stories_count(n: int) -> str:
+    return f"{n} stor{'y' if n == 1 else 'ies'}"
 
 
 def _print(finding: Finding, out: TextIO, as_json: bool) -> None:

@@ -76,12 +76,16 @@ class FeedParseError(SourceError):
 
 
 class TopicError(NewsbotError):
-    """A topic the matcher rejects; `position` is the character offset of the problem, if any."""
+    """A topic the matcher rejects; `position` is the character offset of the problem, if any;
+    `example`, a topic to show instead, written the way the front end takes topics."""
 
-    def __init__(self, message: str, *, position: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, position: int | None = None, example: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.position = position
+        self.example = example
 
 
 class DeliveryError(NewsbotError):

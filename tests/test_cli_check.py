@@ -94,6 +94,40 @@ def test_human_readable_output_on_a_real_feed(capsys: pytest.CaptureFixture[str]
     assert "https://www.theguardian.com/" in out
 
 
+def test_stderr_counts_what_was_read_and_what_matched(
+    capsys: pytest.CaptureFixture[str], feed_server: FeedServer
+) -> None:
+    # "Nothing matched" is said, not left to an empty stdout.
+    feed_server.set("/ki.rss", rss([PEACEKEEPERS, SUMY, ODESA]))
+    status, out, err = run_check(
+        capsys,
+        feed_server.url("/ki.rss"),
+        str(GUARDIAN),
+        "--topic",
+        "Sumy Oblast",
+        "--topic",
+        "Aliyev",
+        "--json",
+    )
+    assert status == 0
+    assert len(out.splitlines()) == 1
+    assert err.splitlines() == [
+        f"newsbot: read 3 stories from {feed_server.url('/ki.rss')}",
+        f"newsbot: read 55 stories from {GUARDIAN}",
+        "newsbot: “Sumy Oblast” matched 1 story",
+        "newsbot: “Aliyev” matched 0 stories",
+    ]
+
+
+def test_a_topic_error_gives_its_example_in_command_line_syntax(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, _, err = run_check(capsys, str(GUARDIAN), "--topic=---")
+    assert status == 2
+    assert 'e.g. --topic "Sumy Oblast".' in err.splitlines()[0]
+    assert "/subscribe" not in err
+
+
 def test_console_entry_point_and_help() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "check", "--help"],
@@ -145,6 +179,7 @@ def test_untrusted_check_refuses_what_a_chat_user_could_not_add(
         "loopback address 127.0.0.1 is not allowed",
         "newsbot: cannot read http://2130706433/feed: loopback address 127.0.0.1 is not allowed",
         f"newsbot: cannot read {local}: only http and https URLs are allowed",
+        "newsbot: “peacekeepers” matched 0 stories",
     ]
     assert feed_server.requests("/ki.rss") == []
 

@@ -71,7 +71,10 @@ async def test_subscribe_list_unsubscribe(commands: Commands, store: SqlStore) -
     assert len(await store.subscriptions(CHAT)) == 2
     assert await store.subscriptions(OTHER) == []  # subscriptions belong to their chat
 
-    assert "Unsubscribed" in (await say(commands, "/unsubscribe SUMY OBLAST")).text
+    # named as the chat subscribed it, however it is written now
+    assert (
+        await say(commands, "/unsubscribe sumy-oblast")
+    ).text == "Unsubscribed from “Sumy Oblast”."
     assert "does not follow" in (await say(commands, "/unsubscribe Sumy Oblast")).text
     assert [s.topic for s in await store.subscriptions(CHAT)] == ["peacekeepers"]
 
@@ -81,7 +84,7 @@ async def test_subscribe_list_unsubscribe(commands: Commands, store: SqlStore) -
     [
         ("/subscribe", "Please give a topic"),
         ("/subscribe    ", "Please give a topic"),
-        ("/subscribe ---", "at least one word"),
+        ("/subscribe ---", "at least one word to look for, e.g. /subscribe Sumy Oblast."),
         ("/subscribe " + "x" * 201, "at most 200 characters"),
         ("/unsubscribe", "Please give a topic"),
         ("/frobnicate now", "Unknown command /frobnicate"),

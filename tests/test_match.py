@@ -124,6 +124,9 @@ def test_boolean_queries(topic: str, yes: str, no: str) -> None:
         ("the", "only very common words", 0),
         ("Kyiv OR (the)", "only very common words", 9),
         ("(Armenia OR Azerbaijan", "never closed", 0),
+        ("(Armenia OR", "never closed", 0),  # the bracket, not the word it left missing
+        ("Kyiv (", "never closed", 5),
+        ("(Kyiv) AND (Sumy NOT", "never closed", 11),
         ("Armenia)", "no opening one", 7),
         ("Kyiv AND", "missing after AND", 5),
         ("OR Kyiv", "missing", 0),

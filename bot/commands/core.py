@@ -228,7 +228,8 @@ class Commands:
         try:
             return self._matcher.parse(args)
         except TopicError as e:
-            return Reply(f"Can't use that topic: {show_error(' '.join(args.split()), e)}")
+            shown = show_error(" ".join(args.split()), e, example="/subscribe {}")
+            return Reply(f"Can't use that topic: {shown}")
 
     async def _index_chat(self, chat: ChatAddress) -> None:
         """Put this chat's saved topics (back) into the topic index."""
@@ -307,10 +308,12 @@ async def _unsubscribe(self: Commands, msg: Incoming, args: str) -> Reply:
         return query
     current = await self._store.subscriptions(msg.chat)
     if await self._store.unsubscribe(msg.chat, query.key):
-        for sub in current:
-            if sub.key == query.key:
-                self._topics.remove(sub.id)
-        return Reply(f"Unsubscribed from “{query.text}”.")
+        stored = [sub for sub in current if sub.key == query.key]
+        for sub in stored:
+            self._topics.remove(sub.id)
+        # as the chat subscribed it: `/unsubscribe sumy-oblast` ends “Sumy Oblast”
+        shown = stored[0].topic if stored else query.text
+        return Reply(f"Unsubscribed from “{shown}”.")
     return Reply(f"This chat does not follow “{query.text}”. /topics lists what it follows.")
 
 

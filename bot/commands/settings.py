@@ -107,7 +107,13 @@ async def _digest(self: Commands, msg: Incoming, args: str) -> Reply:
         due = next_digest("hourly", None, tz, self._clock())
         await self._store.set_digest(msg.chat, "hourly", at=None, due=due)
         return Reply(f"Hourly digest on. The next one: {_local(due, tz)} ({tz}).")
-    if len(words) == 2 and words[0] == "daily" and (at := parse_hhmm(words[1])) is not None:
+    if len(words) == 2 and words[0] == "daily":
+        at = parse_hhmm(words[1])
+        if at is None:
+            return Reply(
+                f"“{words[1]}” is not a time of day: give a 24-hour time from 00:00 to 23:59, "
+                "e.g. /digest daily 08:00."
+            )
         due = next_digest("daily", at, tz, self._clock())
         await self._store.set_digest(msg.chat, "daily", at=at, due=due)
         return Reply(
@@ -125,8 +131,14 @@ async def _quiet(self: Commands, msg: Incoming, args: str) -> Reply:
     if text == "off":
         await self._store.set_quiet(msg.chat, None)
         return Reply("Quiet hours off.")
-    start_text, _, end_text = text.partition("-")
+    start_text, dash, end_text = text.partition("-")
     start, end = parse_hhmm(start_text), parse_hhmm(end_text)
+    if dash and start_text.strip() and end_text.strip() and (start is None or end is None):
+        bad = start_text if start is None else end_text
+        return Reply(
+            f"“{bad.strip()}” is not a time of day: give 24-hour times from 00:00 to 23:59, "
+            "e.g. /quiet 23:00-07:00."
+        )
     if start is None or end is None or start == end:
         return Reply("Use /quiet 23:00-07:00 (two different times, 24-hour) or /quiet off.")
     await self._store.set_quiet(msg.chat, (start, end))

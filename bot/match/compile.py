@@ -15,7 +15,16 @@ from typing import NamedTuple
 from bot.errors import TopicError
 from bot.match.forms import Forms, forms_of
 from bot.match.places import alternatives, places_generation
-from bot.match.query import MAX_TOPIC_LENGTH, Node, Not, Or, Phrase, parse_topic
+from bot.match.query import (
+    EXAMPLE_TOPIC,
+    MAX_TOPIC_LENGTH,
+    NO_WORDS,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    parse_topic,
+)
 from bot.match.story import Field, Story
 from bot.match.text import folded_words, keys_of, prepare, topic_keys
 
@@ -230,7 +239,7 @@ def compile_topic(topic: str) -> CompiledQuery:
 def _plain(text: str) -> tuple[str, tuple[str, ...]]:
     words = tuple(folded_words(prepare(text)))
     if not words:
-        raise TopicError("A topic needs at least one word, e.g. /subscribe Sumy Oblast.")
+        raise TopicError(NO_WORDS, example=EXAMPLE_TOPIC)
     derived = [topic_keys(w)[1] for w in words]
     _check_not_only_stop_words(derived, 0)
     return " ".join(derived), words  # the key `_query_key` gives a plain phrase
@@ -244,7 +253,7 @@ _SYNTAX = re.compile(r"""[()"“”„«»=]|(?:^|\s)-|[Tt][Ii][Tt][Ll][Ee]:|\b(
 @functools.lru_cache(maxsize=1_024)
 def _compile(text: str, generation: int) -> CompiledQuery:
     if not text:
-        raise TopicError("A topic needs at least one word, e.g. /subscribe Sumy Oblast.")
+        raise TopicError(NO_WORDS, example=EXAMPLE_TOPIC)
     conjunctions = _dnf(parse_topic(text))
     if len(conjunctions) > MAX_GROUPS:
         raise TopicError(

@@ -21,6 +21,8 @@ from bot.errors import TopicError
 from bot.match.text import folded_words, prepare
 
 MAX_TOPIC_LENGTH = 200
+NO_WORDS = "A topic needs at least one word to look for."
+EXAMPLE_TOPIC = "Sumy Oblast"
 MAX_DEPTH = 8
 
 _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "”": "”"}
@@ -107,11 +109,25 @@ def _chunk(chunk: str, at: int) -> list[_Tok]:
     return [_Tok("word", chunk, at)]
 
 
+def _check_brackets_closed(toks: list[_Tok]) -> None:
+    """An unclosed bracket is named as such, before whatever else it left incomplete ("(Kyiv OR"
+    is missing a word only because the bracket was never closed)."""
+    opened: list[int] = []
+    for tok in toks:
+        if tok.kind == "(":
+            opened.append(tok.position)
+        elif tok.kind == ")" and opened:
+            opened.pop()
+    if opened:
+        raise TopicError("This bracket is never closed.", position=opened[-1])
+
+
 class _Parser:
     def __init__(self, topic: str) -> None:
         self.toks = _split(topic)
         self.i = 0
         self.depth = 0
+        _check_brackets_closed(self.toks)
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -191,9 +207,7 @@ class _Parser:
 def _phrase(parts: list[tuple[str, bool]], position: int) -> Phrase:
     words = tuple(Word(w, exact) for text, exact in parts for w in folded_words(prepare(text)))
     if not words:
-        raise TopicError(
-            "A topic needs at least one word, e.g. /subscribe Sumy Oblast.", position=position
-        )
+        raise TopicError(NO_WORDS, example=EXAMPLE_TOPIC, position=position)
     return Phrase(words, title_only=False, position=position)
 
 
@@ -217,8 +231,13 @@ def parse_topic(topic: str) -> Node:
     return _Parser(topic).parse()
 
 
-def show_error(topic: str, error: TopicError) -> str:
-    """The message, and when the error has a position, the topic with a caret under it."""
+def show_error(topic: str, error: TopicError, *, example: str = "{}") -> str:
+    """The message, and when the error has a position, the topic with a caret under it.
+    `example` writes an example topic the way the front end takes one: "/subscribe {}" in chat,
+    '--topic "{}"' on the command line."""
+    message = error.message
+    if error.example:
+        message = f"{message.removesuffix('.')}, e.g. {example.format(error.example)}."
     if error.position is None or len(topic) > MAX_TOPIC_LENGTH:
-        return error.message
-    return f"{error.message}\n{topic}\n{' ' * error.position}^"
+        return message
+    return f"{message}\n{topic}\n{' ' * error.position}^"
