@@ -34,7 +34,7 @@ class Article:
     guid: str | None
     url: str
     title: str
-    summary: str
+    summary: str  # plain text, one line a paragraph
     published: datetime
     body: str = ""  # the page's main text when it was fetched (full_text sources); else ""
 

@@ -105,7 +105,7 @@ def test_to_article_plain_text_canonical_url_and_key() -> None:
     assert article is not None
     assert article.url == "https://news.example.com/story"
     assert article.title == "Big news & more"
-    assert article.summary == "First. Second …"
+    assert article.summary == "First.\nSecond …"  # one line a paragraph
     assert article.published == datetime(2024, 5, 1, 6, tzinfo=UTC)
     assert article.published.tzinfo is UTC
     assert article.key == hashlib.sha1(b"https://news.example.com/story").hexdigest()
@@ -119,9 +119,11 @@ def test_tracking_parameters_do_not_change_the_key() -> None:
     assert plain.key == tracked.key
 
 
-def test_guid_url_is_the_fallback_link() -> None:
-    article = _article(_entry(guid="http://ex.com/p/1", title="t"))
-    assert article is not None and article.url == "http://ex.com/p/1"
+def test_a_guid_is_not_taken_as_the_link() -> None:
+    # The parser makes a permalink guid the link; a guid left as a guid is an identifier only.
+    article = _article(_entry(guid="http://ex.com/internal/1", title="t"))
+    assert article is not None and article.url == ""
+    assert article.guid == "http://ex.com/internal/1"
 
 
 def test_key_from_guid_when_no_url() -> None:

@@ -1,4 +1,10 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.alerts.compose import compose_alert
 from bot.alerts.summary import SUMMARY_LIMIT, summarise, summarise_about
+from bot.ingest.normalise import to_article
+from bot.ingest.parse import parse_feed
 
 LEAD = (
     'Russia has begun withdrawing its "peacekeeping" contingent from Nagorno-Karabakh, Kremlin '
@@ -12,7 +18,44 @@ SECOND = (
 
 
 def test_short_text_is_kept_whole() -> None:
-    assert summarise("One sentence.  Two\n sentences.") == "One sentence. Two sentences."
+    assert summarise("One sentence.  Two \t sentences.") == "One sentence. Two sentences."
+
+
+def test_paragraph_breaks_are_kept() -> None:
+    # A line is a paragraph: one without a full stop ends its sentence, and stays apart.
+    text = "The charge sheet was filed in document\n\nThe FBI said it found the files. It left."
+    assert summarise(text) == (
+        "The charge sheet was filed in document\nThe FBI said it found the files. It left."
+    )
+
+
+def test_a_feed_summary_in_paragraphs_keeps_them_and_whole_sentences() -> None:
+    # The feed's <p>…filed in document</p><p>The FBI said…: read as one line, the paragraphs ran
+    # together into one 310-character "sentence" ("…in document The FBI said…"), which was cut.
+    feed = Path(__file__).parent / "fixtures/feeds/newsbot/rss-paragraphs.rss"
+    entry = parse_feed(feed.read_bytes(), source="https://courts.example.com/feed").entries[0]
+    article = to_article(
+        entry,
+        source_url="https://courts.example.com/feed",
+        source_name="Courts",
+        fetched_at=datetime(2024, 4, 17, tzinfo=UTC),
+    )
+    assert article is not None
+    assert article.summary.endswith(
+        "filed in document\nThe FBI said it had found the files during a search in March. "
+        "The defence has not commented."
+    )
+    alert = compose_alert(article, topic="official", terms=("official",))
+    assert alert.summary == (
+        "Prosecutors say the former deputy director of the regional administration kept paper "
+        "copies of the city's evacuation plans at home for two years and shared parts of them "
+        "with a journalist and a business partner, according to the charge sheet filed in document"
+    )
+    about_fbi = compose_alert(article, topic="FBI", terms=("FBI",))
+    assert about_fbi.summary == (
+        "The FBI said it had found the files during a search in March. "
+        "The defence has not commented."
+    )
 
 
 def test_whole_sentences_up_to_the_limit() -> None:

@@ -24,8 +24,8 @@ LOCAL_CHAT = ChatAddress("terminal", "local")
 def render_alert(alert: AlertMessage) -> str:
     when = alert.published.strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"🔔 [{alert.topic}] {alert.title}", f"   {alert.source} · {when}"]
-    if alert.summary:
-        lines.append(f"   {alert.summary}")
+    if alert.summary:  # one line a paragraph, each indented
+        lines += [f"   {line}" for line in alert.summary.splitlines()]
     if alert.also:
         lines.append(f"   Also: {', '.join(alert.also)}")
     lines.append(f"   {alert.url}")

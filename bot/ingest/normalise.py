@@ -86,18 +86,18 @@ class _TextExtractor(HTMLParser):
         if tag in _DROP_CONTENT:
             self._dropping.append(tag)
         elif tag in _BLOCKS:
-            self.parts.append(" ")
+            self.parts.append("\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCKS:
-            self.parts.append(" ")
+            self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROP_CONTENT and tag in self._dropping:
             while self._dropping.pop() != tag:
                 pass
         elif tag in _BLOCKS:
-            self.parts.append(" ")
+            self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self._dropping:
@@ -111,8 +111,10 @@ def _strip_tags(markup: str) -> str:
     return "".join(extractor.parts)
 
 
-def html_to_text(markup: str) -> str:
-    """Visible text of an HTML fragment on one line: no tags, entities decoded, spaces collapsed.
+def html_to_text(markup: str, *, paragraphs: bool = False) -> str:
+    """Visible text of an HTML fragment: no tags, entities decoded, spaces collapsed; on one line,
+    or with `paragraphs` one line per block (paragraph, list item, heading, line break), so that
+    a paragraph that ends without a full stop does not run into the next one's first sentence.
 
     Feeds often escape their HTML twice (`&lt;p&gt;`, `&amp;amp;`), so text that still looks like
     markup after one pass gets exactly one more; never more, so hostile input cannot loop.
@@ -122,7 +124,10 @@ def html_to_text(markup: str) -> str:
         text = _strip_tags(text)
     elif _LEFTOVER_ENTITY.search(text):
         text = html.unescape(text)
-    return " ".join(text.split())
+    if not paragraphs:
+        return " ".join(text.split())
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def to_article(
@@ -130,7 +135,7 @@ def to_article(
 ) -> Article | None:
     """Normalise one entry; None when it has nothing to show (no title, summary or link)."""
     title = html_to_text(entry.title)
-    summary = html_to_text(entry.summary_html)
+    summary = html_to_text(entry.summary_html, paragraphs=True)
     url = _article_url(entry)
     if not (title or summary or url):
         return None
@@ -154,24 +159,24 @@ def to_article(
         source_name=source_name,
         guid=guid,
         url=url,
-        title=title or _shorten(summary) or url,
+        title=title or _shorten(" ".join(summary.split())) or url,
         summary=summary,
         published=published,
     )
 
 
 def _article_url(entry: FeedEntry) -> str:
-    """The canonical http(s) link, else the GUID if it is one, else "" (never javascript:)."""
-    for candidate in (entry.link, entry.guid):
-        if candidate:
-            url = canonical_url(candidate)
-            try:
-                parts = urlsplit(url)
-            except ValueError:
-                continue
-            if parts.scheme in _DEFAULT_PORTS and parts.hostname:
-                return url
-    return ""
+    """The canonical http(s) link, else "" (never javascript:). A guid is never taken here: the
+    parser has made a permalink guid the link already, and any other guid "may not be assumed
+    to be a URL" (RSS 2.0), however much it looks like one."""
+    if not entry.link:
+        return ""
+    url = canonical_url(entry.link)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme in _DEFAULT_PORTS and parts.hostname else ""
 
 
 def _shorten(text: str) -> str:
