@@ -9,9 +9,10 @@ feedparser 6 on BytesIO, fastfeedparser on the raw bytes, and `bot.ingest.parse.
 
 - ms per parse of guardian.rss (best of 5 runs of N parses);
 - gold: files whose entry titles, links and dates all match feed-rs `*.serde.json` or
-  rss-parser `output/*.json`;
+  rss-parser `output/*.json`, and how many of their items do;
 - every fixture file: how many parse, how many raise (ours may only raise FeedParseError), and
-  how many agree with feedparser on entry count, titles and links.
+  how many agree with feedparser on entry count, titles and links; and which reading newsbot
+  takes for each (fastfeedparser's, or feedparser's and why: `bot.ingest.trust`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ import feedparser
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, too
 
 from bot.errors import FeedParseError
+from bot.ingest.charset import readable_text
 from bot.ingest.parse import parse_date, parse_feed
+from bot.ingest.readers import read_fast
+from bot.ingest.trust import distrust
 
 SOURCE = "https://example.org/feed"
 Row = tuple[str, str | None, datetime | None]
@@ -99,16 +103,24 @@ def _gold(root: Path) -> list[tuple[Path, list[Gold]]]:
 
 
 def _matches(got: list[Row], want: list[Gold]) -> bool:
-    if len(got) != len(want):
+    return len(got) == len(want) and _items_right(got, want) == len(want)
+
+
+def _items_right(got: list[Row] | str, want: list[Gold]) -> int:
+    """How many of the expected items were read right on title, link and date (none when the
+    entries are not the expected ones: a different count)."""
+    if isinstance(got, str) or len(got) != len(want):
+        return 0
+    return sum(_item_right(g, w) for g, w in zip(got, want, strict=True))
+
+
+def _item_right(got: Row, want: Gold) -> bool:
+    (gt, gl, gd), (wt, wl, wd) = got, want
+    if wt is not None and " ".join(gt.split()) != " ".join(wt.split()):
         return False
-    for (gt, gl, gd), (wt, wl, wd) in zip(got, want, strict=True):
-        if wt is not None and " ".join(gt.split()) != " ".join(wt.split()):
-            return False
-        if wl is not None and not _same_url(gl, wl):
-            return False
-        if gd != wd:
-            return False
-    return True
+    if wl is not None and not _same_url(gl, wl):
+        return False
+    return gd == wd
 
 
 def _same_url(got: str | None, want: str) -> bool:
@@ -141,12 +153,16 @@ def main() -> None:
         print(f"  {name:15} {best / number * 1000:8.2f}")
 
     golds = _gold(root)
-    print(f"gold titles/links/dates match ({len(golds)} files):")
+    items = sum(len(want) for _, want in golds)
+    print(f"gold: files / items ({items}) read right on title, link and date ({len(golds)} files):")
     for name, candidate in CANDIDATES.items():
-        misses = [
-            f.name for f, want in golds if not _matches_any(_run(candidate, f.read_bytes()), want)
-        ]
-        print(f"  {name:15} {len(golds) - len(misses):3}  misses: {', '.join(misses) or '-'}")
+        readings = [(f, _run(candidate, f.read_bytes()), want) for f, want in golds]
+        misses = [f.name for f, got, want in readings if not _matches_any(got, want)]
+        right = sum(_items_right(got, want) for _, got, want in readings)
+        print(
+            f"  {name:15} {len(golds) - len(misses):3} / {right:4} ({right / items:.1%})"
+            f"  misses: {', '.join(misses) or '-'}"
+        )
 
     files = sorted(
         p
@@ -177,6 +193,27 @@ def main() -> None:
             f"  {name:15} {parsed:4} / {sum(raised.values()):3} ({kinds}) / {agree:4}"
             f"   [{took:.1f} s]"
         )
+    print("which reading newsbot takes, by file:")
+    for why, count in sorted(_why_feedparser(files).items(), key=lambda kv: -kv[1]):
+        print(f"  {count:4}  {why}")
+
+
+def _why_feedparser(files: list[Path]) -> dict[str, int]:
+    """For each fixture file, why newsbot reads it with feedparser (or that it does not)."""
+    reasons: dict[str, int] = {}
+    for f in files:
+        text = readable_text(f.read_bytes())
+        if text.lstrip()[:1] in ("{", "["):
+            why = "JSON Feed (read by bot.ingest.jsonfeed)"
+        elif "xml:base" in text:
+            why = "xml:base"
+        else:
+            try:
+                why = distrust(text, read_fast(text, SOURCE)) or "fastfeedparser's reading taken"
+            except ValueError:
+                why = "fastfeedparser gives up"
+        reasons[why] = reasons.get(why, 0) + 1
+    return reasons
 
 
 def _matches_any(got: list[Row] | str, want: list[Gold]) -> bool:
