@@ -28,6 +28,9 @@ from bot.ingest.poll import Poller, PollOutcome, index_subscriptions
 from bot.match.base import Document
 from bot.match.engine import QueryMatcher
 from bot.match.recent import RECENT_LIMIT, RecentStories
+from bot.push.policy import PushTiming
+from bot.push.receiver import PushReceiver
+from bot.push.subscriber import Subscriber
 from bot.sources.demo import DEMO_INTERVAL, DEMO_NAME, DEMO_URL, DemoTransport
 from bot.sources.discover import FeedProbe
 from bot.sources.due import DuePolls
@@ -36,6 +39,7 @@ from bot.sources.policy import PollingPolicy
 from bot.sources.schedule import PollSchedule
 from bot.sources.trust import untrusted_fetch
 from bot.store.database import SqlStore, open_store
+from bot.store.push import SqlPushStore
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,9 @@ class NewsBot:
     editor: AlertEditor
     recent: RecentStories
     jobs: DeliveryJobs | None = None  # digests, housekeeping, the delivery tick
+    # WebSub, when [websub] public_url is set: hubs' subscriptions and the callback server.
+    subscriber: Subscriber | None = None
+    receiver: PushReceiver | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, schedule: bool = True) -> None:
@@ -104,6 +111,10 @@ class NewsBot:
         self._tasks = [delivery, heartbeat, notices, edits]  # delivery first: see _drain_delivery
         if self.jobs is not None:
             self.jobs.start()
+        if self.receiver is not None:
+            await self.receiver.start()
+        if self.subscriber is not None:
+            self.subscriber.start()
         if schedule:
             self.schedule.start()
 
@@ -119,6 +130,10 @@ class NewsBot:
         self.schedule.stop()
         if self.jobs is not None:
             await self.jobs.stop()
+        if self.subscriber is not None:
+            await self.subscriber.stop()
+        if self.receiver is not None:
+            await self.receiver.stop()  # pushed content in hand is stored before delivery drains
         await self._drain_delivery()
         for task in self._tasks:
             task.cancel()
@@ -145,10 +160,14 @@ async def build(
     clock: Callable[[], datetime] = utcnow,
     demo_clock: Callable[[], float] | None = None,
     guard: GuardPolicy | None = None,
+    push_timing: PushTiming | None = None,
 ) -> NewsBot:
-    """`guard` replaces the policy for untrusted fetches (tests allow their loopback servers)."""
+    """`guard` replaces the policy for untrusted fetches (tests allow their loopback servers);
+    `push_timing` the subscriber's waits and retries (tests shorten them)."""
     sources = effective_sources(config)
     polling = effective_polling(config)
+    if config.websub.enabled:
+        polling = replace(polling, push_interval=config.websub.safety_interval)
     store = await open_store(config.database_url)
     matcher = QueryMatcher()
     # Long-lived: built from the database once, then updated by /subscribe and /unsubscribe.
@@ -179,6 +198,20 @@ async def build(
         editor.wake()
 
     guarded = untrusted_fetch(fetcher)
+    subscriber = None
+    push_store = SqlPushStore(store.engine)
+    if config.websub.public_url is not None:
+        subscriber = Subscriber(
+            store=push_store,
+            http=http,
+            guarded_http=guarded_http,
+            public_url=config.websub.public_url,
+            lease_seconds=config.websub.lease_seconds,
+            clock=clock,
+            timing=push_timing,
+            user_agent=polling.user_agent,
+            timeout=config.fetch.timeout_seconds,
+        )
     poller = Poller(
         fetcher=fetcher,
         store=store,
@@ -188,7 +221,20 @@ async def build(
         on_stored=recent.add,
         fetch_untrusted=guarded,
         full_text={s.url: s.full_text for s in sources},
+        on_content=subscriber.discovered if subscriber else None,
     )
+    receiver = None
+    if config.websub.public_url is not None:
+        receiver = PushReceiver(
+            store=push_store,
+            ingest=poller.take,
+            public_url=config.websub.public_url,
+            listen=config.websub.listen,
+            port=config.websub.port,
+            max_bytes=config.fetch.max_bytes,
+            clock=clock,
+            timing=push_timing,
+        )
     gate = HostGate(polling.per_host)  # shared by polls and /addsource discovery
     due = DuePolls(
         store=store,
@@ -230,6 +276,8 @@ async def build(
         editor=editor,
         recent=recent,
         jobs=jobs,
+        subscriber=subscriber,
+        receiver=receiver,
     )
 
 

@@ -81,6 +81,7 @@ class PollState:
     failures: int = 0  # failed polls in a row
     failing_since: datetime | None = None
     gone_count: int = 0  # 404/410 answers in a row
+    pushed: bool = False  # a hub pushes its stories (an active WebSub subscription)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ raises `ConfigError` whose key names the exact place (`sources[2].interval`, `NE
 
 The package: `model.py` (the settings and their defaults), `load.py` (reading the file and the
 environment), `values.py` (the checks every section shares), `sections.py` (sources, fetching,
-polling, delivery, chats) and `platforms.py` (Slack and Telegram).
+polling, delivery, chats), `platforms.py` (Slack and Telegram) and `websub.py` (push).
 """
 
 from bot.config.load import load_config
@@ -17,6 +17,7 @@ from bot.config.model import (
     SlackConfig,
     SourceConfig,
     TelegramConfig,
+    WebSubConfig,
     default_database_url,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "SlackConfig",
     "SourceConfig",
     "TelegramConfig",
+    "WebSubConfig",
     "default_database_url",
     "load_config",
 ]

@@ -28,6 +28,7 @@ from bot.config.sections import (
     read_sources,
 )
 from bot.config.values import as_string, check_keys, env_value, reject_secrets
+from bot.config.websub import websub_config
 from bot.errors import ConfigError
 from bot.logs import LOG_LEVELS
 
@@ -44,6 +45,7 @@ _TOP_KEYS = (
     "slack",
     "fetch",
     "telegram",
+    "websub",
 )
 
 
@@ -77,6 +79,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
         slack=slack_config(raw.get("slack", {}), env),
         telegram=telegram,
         telegram_webhook_secret=webhook_secret,
+        websub=websub_config(raw.get("websub", {}), env),
     )
     check_slack(config)
     return config

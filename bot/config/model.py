@@ -32,6 +32,8 @@ ENV_SLACK_API_URL = "NEWSBOT_SLACK_API_URL"
 ENV_SLACK_CLIENT_ID = "NEWSBOT_SLACK_CLIENT_ID"
 ENV_TELEGRAM_BASE_URL = "NEWSBOT_TELEGRAM_BASE_URL"
 ENV_TELEGRAM_WEBHOOK_URL = "NEWSBOT_TELEGRAM_WEBHOOK_URL"
+ENV_WEBSUB_PUBLIC_URL = "NEWSBOT_WEBSUB_PUBLIC_URL"
+ENV_WEBSUB_PORT = "NEWSBOT_WEBSUB_PORT"
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_INTERVAL = 300.0
@@ -75,6 +77,22 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSubConfig:
+    """Push (WebSub): off unless `public_url` is set. Hubs call `public_url` + "/<id>"; a reverse
+    proxy forwards that path to `listen`:`port`, where the bot's callback server answers."""
+
+    public_url: str | None = None
+    listen: str = "0.0.0.0"
+    port: int = 8470
+    safety_interval: float = 3600.0  # a pushed source is still polled at least this rarely
+    lease_seconds: int = 10 * 86400  # asked of the hub; the hub decides
+
+    @property
+    def enabled(self) -> bool:
+        return self.public_url is not None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database_url: str = default_database_url(DEFAULT_DATA_DIR)
     log_level: str = "INFO"
@@ -100,3 +118,4 @@ class Config:
 
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     telegram_webhook_secret: str | None = field(default=None, repr=False)
+    websub: WebSubConfig = field(default_factory=WebSubConfig)

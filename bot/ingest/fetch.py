@@ -56,6 +56,7 @@ class FetchResult:
     content_type: str | None
     etag: str | None
     last_modified: str | None
+    link_header: str | None = None  # the response's Link headers, joined: WebSub discovery
 
     @property
     def not_modified(self) -> bool:
@@ -184,6 +185,7 @@ class Fetcher:
             content_type=response.headers.get("Content-Type"),
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),
+            link_header=", ".join(response.headers.get_list("Link")) or None,
         )
 
     async def _read_capped(self, url: str, response: httpx.Response) -> bytes:

@@ -45,6 +45,10 @@ class ConditionalFetch(Protocol):
     ) -> FetchResult: ...
 
 
+# (source URL, what was read, untrusted): called for every content a poll or push read.
+ContentHook = Callable[[str, FetchResult, bool], None]
+
+
 class Poller:
     def __init__(
         self,
@@ -57,6 +61,7 @@ class Poller:
         fetch_untrusted: ConditionalFetch | None = None,
         full_text: Mapping[str, FullText] | None = None,
         on_stored: Callable[[Sequence[Article]], None] = lambda articles: None,
+        on_content: ContentHook | None = None,
     ) -> None:
         self._fetcher = fetcher
         # Without a guarded fetch, untrusted sources are refused rather than fetched unguarded.
@@ -68,6 +73,7 @@ class Poller:
         self._clock = clock
         self._on_alerts = on_alerts  # wakes delivery when something was queued
         self._on_stored = on_stored  # feeds the recent-stories index behind /latest and /test
+        self._on_content = on_content  # sees every content read (WebSub discovery: bot.push)
 
     async def poll(self, url: str, name: str, *, untrusted: bool = False) -> PollOutcome:
         """Never raises for a bad source: the error is logged and recorded on the source.
@@ -109,6 +115,8 @@ class Poller:
         if fetched.not_modified or fetched.content is None:
             log.debug("source %s: not modified", url)
             return PollOutcome(url, not_modified=True)
+        if self._on_content is not None:
+            self._on_content(url, fetched, untrusted)
         now = self._clock()
         if is_page(fetched):
             articles = await read_page_source(

@@ -34,6 +34,9 @@ class PollingPolicy:
     max_retry_after: float = 24 * 3600.0  # a longer Retry-After is capped to this
     park_after: float = 24 * 3600.0  # failing for this long parks the source
     gone_after: int = 3  # 404s in a row that park a source (a single 410 does)
+    # A source whose stories a hub pushes is still polled, as a safety net, at least this rarely:
+    # max(its interval, push_interval). None: push is off ([websub] without a public_url).
+    push_interval: float | None = None
 
     @property
     def user_agent(self) -> str:
@@ -54,8 +57,14 @@ def after_success(
         interval = base
     else:
         interval = _clamp(max(base, state.current_interval * policy.slow_down), policy)
+    wait = interval
+    if state.pushed and policy.push_interval is not None:
+        # A hub pushes its stories: the poll is only a safety net. The adaptive interval starts
+        # again from the base when the push ends.
+        interval = base
+        wait = max(base, policy.push_interval)
     return NextPoll(
-        next_poll_at=now + timedelta(seconds=interval),
+        next_poll_at=now + timedelta(seconds=wait),
         current_interval=interval,
         failures=0,
         failing_since=None,

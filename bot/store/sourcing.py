@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import ChatAddress, DueSource, NextPoll, PollState, SourceInfo
 from bot.store.notices import queue_notice
 from bot.store.rows import chat_address, ensure_chat, find_chat_id, insert_for
-from bot.store.tables import chat_sources, chats, sources
+from bot.store.tables import chat_sources, chats, push_subscriptions, sources
 
 _RESET = {
     "parked_at": None,
@@ -118,7 +118,7 @@ async def claim_due_sources(
     longest overdue first. However long the bot was down, each appears once. Claimed by moving
     next_poll_at a lease ahead: the poll's outcome replaces it, a crash mid-poll retries then."""
     query = (
-        select(sources)
+        select(sources, _pushed(now))
         .where(
             sources.c.active,
             sources.c.parked_at.is_(None),
@@ -146,10 +146,24 @@ async def claim_due_sources(
                 failures=row.failures,
                 failing_since=row.failing_since,
                 gone_count=row.gone_count,
+                pushed=row.pushed,
             ),
         )
         for row in rows
     ]
+
+
+def _pushed(now: datetime) -> Any:
+    """Whether a hub pushes the source's stories now (bot.push): it is polled only as a net."""
+    return (
+        exists()
+        .where(
+            push_subscriptions.c.source_url == sources.c.url,
+            push_subscriptions.c.state == "active",
+            push_subscriptions.c.expires_at > now,
+        )
+        .label("pushed")
+    )
 
 
 async def record_schedule(connection: AsyncConnection, url: str, decision: NextPoll) -> None:

@@ -295,3 +295,35 @@ alert_edits = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("alert_id", name="uq_alert_edits_alert_id"),
 )
+
+# WebSub: the bot's subscriptions at feeds' hubs (bot/push). One per source; the hub calls back at
+# `callback` (public_url + "/" + callback_id, the id unguessable), signing content with `secret`.
+PUSH_STATES = ("requested", "active", "failed", "denied", "unsubscribing")
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_url", Text, ForeignKey("sources.url"), nullable=False),
+    Column("callback_id", Text, nullable=False),
+    Column("callback", Text, nullable=False),
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("secret", Text, nullable=False),
+    # requested: asked, awaiting the hub's verification; active: verified, lease running;
+    # failed: the hub refused or never verified (retried); denied: the hub said no (not retried);
+    # unsubscribing: the source is gone, awaiting the hub's verification of the unsubscribe.
+    Column("state", String(16), nullable=False),
+    Column("lease_seconds", Integer),  # what the hub granted
+    Column("expires_at", UtcDateTime),
+    # When the subscriber acts next: renew, retry, or give up waiting for a verification.
+    Column("next_action_at", UtcDateTime, index=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),  # failures in a row
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("verified_at", UtcDateTime),
+    Column("last_error", Text),
+    UniqueConstraint("source_url", name="uq_push_subscriptions_source_url"),
+    UniqueConstraint("callback_id", name="uq_push_subscriptions_callback_id"),
+    CheckConstraint(
+        "state IN ('requested', 'active', 'failed', 'denied', 'unsubscribing')", name="state"
+    ),
+)
