@@ -33,7 +33,7 @@ from bot.push.signature import signature_problem
 log = logging.getLogger(__name__)
 
 MAX_ID = 128  # our ids are 43 characters; anything much longer is not one of ours
-DRAIN_SECONDS = 10.0  # how long a stop waits for pushed content being stored
+DRAIN_SECONDS = 5.0  # how long a stop waits for pushed content being stored (SIGTERM: 10 s)
 
 
 class Ingest(Protocol):
