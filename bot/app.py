@@ -234,6 +234,8 @@ async def build(
             max_bytes=config.fetch.max_bytes,
             clock=clock,
             timing=push_timing,
+            # SQLite has one writer: more ingest workers would only queue on its lock.
+            workers=1 if store.engine.dialect.name == "sqlite" else 4,
         )
     gate = HostGate(polling.per_host)  # shared by polls and /addsource discovery
     due = DuePolls(

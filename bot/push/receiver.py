@@ -4,9 +4,14 @@
                    is a subscription we asked for, pending or active, for that topic and mode;
                    404 otherwise. `hub.mode=denied` records the refusal (§5.2).
 `POST <path>/<id>` content (§7): checked against the subscription's secret (X-Hub-Signature), then
-                   answered 202 at once and handed to the same ingest as a poll. A missing or
+                   answered 202 at once and queued for the same ingest as a poll. A missing or
                    wrong signature gets 403 and nothing is stored; an unknown or ended
                    subscription gets 410 Gone, which tells the hub to drop it.
+
+The queue is held in memory, bounded by bytes (`max_pending_bytes`; beyond it a hub gets 503 and
+retries later), and worked by a few tasks so that pushes never take every database connection.
+What is queued when the bot stops gets `DRAIN_SECONDS` to be stored; anything left is lost to
+push, not to the bot: the next poll of its source reads it.
 
 Bodies above `[fetch] max_bytes` get 413 unread. Nothing a caller sends can stop the server: a
 request that trips anything unexpected gets a 5xx and is logged.
@@ -56,7 +61,8 @@ class PushReceiver:
         max_bytes: int,
         clock: Callable[[], datetime],
         timing: PushTiming | None = None,
-        max_in_flight: int = 64,
+        max_pending_bytes: int = 64 * 1024 * 1024,
+        workers: int = 4,
     ) -> None:
         self._store = store
         self._ingest = ingest
@@ -65,12 +71,19 @@ class PushReceiver:
         self._max_bytes = max_bytes
         self._clock = clock
         self._timing = timing or PushTiming()
-        self._max_in_flight = max_in_flight
+        self._max_pending = max_pending_bytes
         self._path = urlsplit(public_url).path.rstrip("/")
         self._runner: web.AppRunner | None = None
-        self._work: set[asyncio.Task[None]] = set()
+        self._queue: asyncio.Queue[tuple[PushSubscription, FetchResult]] = asyncio.Queue()
+        self._pending_bytes = 0
+        self._workers = workers
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._work(), name=f"websub-ingest-{n}")
+            for n in range(self._workers)
+        ]
         app = web.Application(client_max_size=self._max_bytes)
         route = f"{self._path}/{{callback_id}}"
         app.router.add_get(route, self._verify, allow_head=False)
@@ -84,12 +97,15 @@ class PushReceiver:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._work:
-            await asyncio.wait(self._work, timeout=DRAIN_SECONDS)
-        for task in list(self._work):
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(DRAIN_SECONDS):
+                await self._queue.join()
+        for task in self._tasks:
             task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._tasks = []
 
     async def _find(self, request: web.Request) -> PushSubscription | None:
         callback_id = request.match_info["callback_id"]
@@ -138,7 +154,7 @@ class PushReceiver:
         if problem is not None:
             log.warning("websub: content for %s refused: %s", sub.source_url, problem)
             return web.Response(status=403, text="signature refused")
-        if len(self._work) >= self._max_in_flight:
+        if self._pending_bytes + len(body) > self._max_pending:
             return web.Response(status=503, headers={"Retry-After": "5"}, text="busy")
         fetched = FetchResult(
             url=sub.topic,
@@ -148,10 +164,18 @@ class PushReceiver:
             etag=None,
             last_modified=None,
         )
-        task = asyncio.create_task(self._take(sub, fetched), name="websub-content")
-        self._work.add(task)
-        task.add_done_callback(self._work.discard)
+        self._pending_bytes += len(body)
+        self._queue.put_nowait((sub, fetched))
         return web.Response(status=202)
+
+    async def _work(self) -> None:
+        while True:
+            sub, fetched = await self._queue.get()
+            try:
+                await self._take(sub, fetched)
+            finally:
+                self._pending_bytes -= len(fetched.content or b"")
+                self._queue.task_done()
 
     async def _take(self, sub: PushSubscription, fetched: FetchResult) -> None:
         try:
