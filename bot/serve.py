@@ -143,6 +143,9 @@ async def _serve(config: Config, *, logs: Path | None = None) -> None:
         for adapter in platforms:
             if isinstance(adapter, SlackChat):  # Slack keeps installs and event ids in our DB
                 adapter.use_database(bot.store.engine)
+    from bot.match.speedups import implementation
+
+    logging.getLogger("bot").info("matching stories with %s", implementation())
     if stop.is_set():  # stopped while starting: nothing is running yet
         await bot.stop()
         return

@@ -1,25 +1,25 @@
 """The C speed-ups agree with their pure-Python twins, which are the specification.
 
-The test environment builds the extension (the README's test command installs the package, and
-setup.py compiles it where a C compiler exists); these tests fail, rather than skip, when it is
-missing, so a broken build cannot pass unnoticed."""
+Where the extension was not built (no C compiler at install) these tests skip, saying so; CI sets
+NEWSBOT_REQUIRE_SPEEDUPS=1, under which a missing extension fails
+(tests/test_match_implementation.py), so a broken build cannot pass unnoticed there. Hostile
+input: tests/test_match_speedups_hostile.py."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.match import _speedups, keytable, speedups, text
 from bot.match.groups import match_groups_reference
 from bot.match.keytable import KeyTableReference
-from bot.match.text import keys_of, may_have_other_keys, scan_reference
+from bot.match.text import scan_reference
+
+_speedups = pytest.importorskip(
+    "bot.match._speedups", reason="the C speed-ups are not built (no C compiler at install)"
+)
 
 # Characters that exercise every branch: ASCII in both cases, digits, the underscore (not a word
 # character), apostrophes in and between words, Cyrillic with й ї ґ ё, accented Latin, combining
@@ -49,33 +49,6 @@ def test_scan_folds_every_latin_and_cyrillic_character_as_python_does() -> None:
             assert _speedups.scan(s) == scan_reference(s), hex(code)
 
 
-def test_the_package_uses_the_c_twins() -> None:
-    assert text.scan is _speedups.scan
-    assert keytable.KeyTable is _speedups.KeyTable
-    assert speedups.in_use()
-
-
-def test_the_matcher_tests_pass_on_the_pure_python_twins() -> None:
-    """Where the extension is not built, or NEWSBOT_PURE_PYTHON=1, the twins do the work."""
-    env = {**os.environ, "NEWSBOT_PURE_PYTHON": "1"}
-    check = "from bot.match import speedups; assert not speedups.in_use()"
-    assert subprocess.run([sys.executable, "-c", check], env=env).returncode == 0
-    tests = [
-        "tests/test_match.py",
-        "tests/test_match_property.py",
-        "tests/test_match_structures.py",
-    ]
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert " passed" in run.stdout
-
-
 def test_scan_rejects_what_is_not_text() -> None:
     with pytest.raises(TypeError):
         _speedups.scan(b"bytes")  # type: ignore[arg-type]
@@ -99,7 +72,12 @@ def test_key_table_is_its_python_twin(ops: list[tuple[str, object, int]]) -> Non
     for op, key, value in ops:
         if op == "set":
             assert isinstance(key, str)
-            table[key] = model[key] = value
+            if -(2**31) <= value < 2**31:
+                table[key] = model[key] = value
+            else:  # not a value either takes
+                for twin in (table, model):
+                    with pytest.raises(OverflowError):
+                        twin[key] = value
         elif op == "many":
             assert isinstance(key, list)
             assert table.get_many(key, value) == model.get_many(key, value)
@@ -307,14 +285,3 @@ def test_match_groups_rejects_what_is_not_a_record() -> None:
         _speedups.match_groups([[("e", [1], ())]], [None], [None], {1}, [0])
     with pytest.raises(ValueError):
         _speedups.match_groups([None], [], [None], {1}, [0])
-
-
-@given(st.text(_CHARS, min_size=1, max_size=12))
-@example("cafés")
-@example("naïve")
-@example("їжачок")
-@example("ёлка")
-def test_only_the_words_the_scan_sets_aside_have_other_keys(s: str) -> None:
-    for word in scan_reference(s)[0]:
-        if keys_of(word) != (word, word):
-            assert may_have_other_keys(word), word

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Hashable, Sequence
+from operator import index
 from typing import Any, Generic, TypeVar
 
 from bot.match import speedups
@@ -37,6 +38,7 @@ def match_groups_reference(
     classes `present`: in `now[a]` when none of their negated classes is present, in
     `after[a][b]` when b is present too, in `rest[a]` when all they require is present too."""
     out: list[Record] = []
+    ids = [index(a) for a in tuple(ids)]  # read first, as the C twin does
     size = len(now)
     for a in ids:
         if not 0 <= a < size:

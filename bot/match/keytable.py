@@ -9,16 +9,34 @@ extension was not built."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import compress, count, pairwise, repeat
+from operator import index
 
 from bot.match import speedups
 
 # The value of a key that is in several classes (the index keeps their list beside the table).
 SEVERAL = -2
+# A value is a class id, SEVERAL or another small int, so that two class ids make a pair
+# `a << 32 | b`; a class id is at most CLASS_MAX.
+VALUE_MIN, VALUE_MAX = -(2**31), 2**31 - 1
+CLASS_MAX = VALUE_MAX
 
 
 class KeyTableReference(dict[str, int]):
+    """The specification of the C `KeyTable`, including what it does with unusual input: a value
+    goes through `__index__` and must be in VALUE_MIN..VALUE_MAX (OverflowError), a class id in
+    `odd` must be an int in 0..CLASS_MAX (ValueError), and a method reads its `fields` once,
+    before it looks at anything else. A key that is a str subclass is read as its text."""
+
+    def __setitem__(self, key: str, value: int) -> None:
+        value = index(value)
+        if not VALUE_MIN <= value <= VALUE_MAX:
+            raise OverflowError("a KeyTable value is an int in -2**31..2**31-1")
+        if not isinstance(key, str):
+            raise TypeError("KeyTable keys are str")
+        super().__setitem__(key, value)
+
     def get_many(self, keys: Sequence[str], default: int, /) -> list[int]:
         """`[self.get(k, default) for k in keys]`."""
         return list(map(self.get, keys, repeat(default)))
@@ -35,7 +53,7 @@ class KeyTableReference(dict[str, int]):
         more: dict[int, list[str]] = {}
         pairs: set[int] = set()
         several: set[str] = set()
-        for keys in fields:
+        for keys in list(fields):
             found = self.get_many(keys, -1)
             for cid, key in zip(found, keys, strict=True):
                 if cid >= 0:
@@ -56,7 +74,7 @@ class KeyTableReference(dict[str, int]):
         the word's classes), the pair `a << 32 | b` of each class a of the word before it and
         each class b of it, and of each class of it and each class of the word after it. A
         word's classes are its list in `odd`, else its value here where that is ≥ 0."""
-        for words in fields:
+        for words in _fields(fields):
             last = len(words) - 1
             for i in compress(count(), map(odd.__contains__, words)):
                 for at in (i - 1, i):  # the pair the odd word ends, and the one it begins
@@ -77,9 +95,10 @@ class KeyTableReference(dict[str, int]):
     ) -> list[tuple[str, str]]:
         """Each two adjacent words of a field, in order, where the first is in `starts` and has
         class a, and the second has class b (classes as in `odd_pairs`)."""
+        a, b = index(a), index(b)
         return [
             (w, after)
-            for words in fields
+            for words in _fields(fields)
             for w, after in pairwise(words)
             if w in starts and a in self._classes_of(w, odd) and b in self._classes_of(after, odd)
         ]
@@ -87,9 +106,22 @@ class KeyTableReference(dict[str, int]):
     def _classes_of(self, word: str, odd: dict[str, list[int]]) -> Sequence[int]:
         found = odd.get(word)
         if found is not None:
-            return found
+            if not isinstance(found, list):
+                raise TypeError("odd maps a word to a list of class ids")
+            classes = [index(c) for c in tuple(found)]
+            if not all(0 <= c <= CLASS_MAX for c in classes):
+                raise ValueError("a class id is an int in 0..2**31-1")
+            return classes
         cid = self.get(word, -1)
         return () if cid < 0 else (cid,)
+
+
+def _fields(fields: Iterable[list[str]]) -> list[list[str]]:
+    """The fields, read once, each a list (of str: the C twin checks that, this one does not)."""
+    read = list(fields)
+    if not all(isinstance(words, list) for words in read):
+        raise TypeError("a field is a list of str")
+    return read
 
 
 KeyTable = KeyTableReference

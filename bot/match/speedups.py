@@ -30,6 +30,19 @@ def in_use() -> bool:
     )
 
 
+def implementation() -> str:
+    """Which twins the matcher uses, and why: for the log at start."""
+    if in_use():
+        return "the C speed-ups"
+    if not wanted():
+        return "the pure-Python twins (NEWSBOT_PURE_PYTHON is set)"
+    try:
+        import bot.match._speedups  # noqa: F401
+    except ImportError as e:
+        return f"the pure-Python twins (the C speed-ups are not built: {e})"
+    return "the pure-Python twins"
+
+
 def warm_reference(table: list[Any], ids: Sequence[int], /) -> None:
     """The twin of `_speedups.warm`, which prefetches `table[i]` for each i in `ids` into the
     CPU cache before a loop over them: a hint with no effect on results, so here nothing."""

@@ -8,6 +8,11 @@
  *
  * Open addressing with linear probing over (hash, key, value) slots; a slot's hash is the key's
  * str hash with EMPTY and DELETED reserved (so a found hash is checked against the key itself).
+ *
+ * A pointer into the slots (a found Slot) is good only until the table changes, and Python code
+ * can change it: an __index__, a generator, an allocation that runs the garbage collector and so
+ * some object's __del__. So every input that may run Python code is converted first, and no
+ * Python code runs between a look-up and the last use of what it found.
  */
 #include "keytable.h"
 
@@ -100,6 +105,11 @@ KeyTable_subscript(KeyTable *t, PyObject *key)
 static int
 KeyTable_ass_subscript(KeyTable *t, PyObject *key, PyObject *value)
 {
+    long long v = 0;
+    /* first: the value's __index__ may change the table, and with it any slot found before */
+    if (value != NULL && table_value(value, &v) < 0) {
+        return -1;
+    }
     if (check_key(key) < 0) {
         return -1;
     }
@@ -113,14 +123,12 @@ KeyTable_ass_subscript(KeyTable *t, PyObject *key, PyObject *value)
             PyErr_SetObject(PyExc_KeyError, key);
             return -1;
         }
-        Py_CLEAR(s->key);
+        PyObject *gone = s->key;
+        s->key = NULL;
         s->hash = DELETED;
         t->used--;
+        Py_DECREF(gone); /* last: a str subclass's __del__ sees the table consistent */
         return 0;
-    }
-    long long v = PyLong_AsLongLong(value);
-    if (v == -1 && PyErr_Occurred()) {
-        return -1;
     }
     if (s != NULL) {
         s->value = v;
@@ -253,17 +261,23 @@ KeyTable_get_many(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **keys = PySequence_Fast_ITEMS(seq);
     Slot **found = PyMem_Malloc(((size_t)n + 1) * sizeof(Slot *));
     Py_hash_t *scratch = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_hash_t));
-    PyObject *out = NULL;
-    if (found == NULL || scratch == NULL) {
-        PyErr_NoMemory();
+    /* made before the look-ups: a new list may run the garbage collector, and so Python code that
+     * changes the table (or `seq`) under the slots found */
+    PyObject *out = PyList_New(n);
+    if (found == NULL || scratch == NULL || out == NULL) {
+        if (out != NULL) {
+            PyErr_NoMemory();
+        }
+        Py_CLEAR(out);
         goto done;
     }
-    if (look_up(t, keys, n, found, scratch) < 0 || (out = PyList_New(n)) == NULL) {
+    if (look_up(t, PySequence_Fast_ITEMS(seq), n, found, scratch) < 0) {
+        Py_CLEAR(out);
         goto done;
     }
+    /* from here to the end no Python code runs: an int is not tracked by the collector */
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *v = found[k] == NULL ? Py_NewRef(args[1]) : PyLong_FromLongLong(found[k]->value);
         if (v == NULL) {
@@ -307,8 +321,9 @@ add_distinct(PyObject *set, long long *v, Py_ssize_t n)
 
 /* The classes met in one field of classes_and_pairs, by id: each one's int and first word, so
  * that an int object and a dict entry are made once a class, not once a word. Open addressing over
- * a table kept between calls and emptied by a new generation number: safe as a static, since the
- * GIL is held throughout and no Python code runs while it is in use. */
+ * a table kept between calls and emptied by a new generation number. The garbage collector can
+ * run Python code in the middle of a call (a new list in add_other_word), and that code can call
+ * classes_and_pairs again: such a nested call gets a table of its own. */
 typedef struct {
     unsigned long long gen;
     long long cid;
@@ -316,42 +331,47 @@ typedef struct {
     PyObject *first; /* the class's first word (borrowed from the `words` dict) */
 } ClassSeen;
 
-static ClassSeen *class_seen;
-static size_t class_seen_mask;
-static unsigned long long class_seen_gen;
+typedef struct {
+    ClassSeen *slots;
+    size_t mask;
+    unsigned long long gen;
+} SeenTable;
+
+static SeenTable shared_seen;
+static int shared_seen_busy;
 
 /* Empty the table, with room for n classes at most half full. */
 static int
-class_seen_reset(Py_ssize_t n)
+seen_reset(SeenTable *seen, Py_ssize_t n)
 {
     size_t want = 64;
     while (want < 2 * (size_t)n + 2) {
         want *= 2;
     }
-    if (class_seen == NULL || class_seen_mask + 1 < want) {
+    if (seen->slots == NULL || seen->mask + 1 < want) {
         ClassSeen *bigger = PyMem_Calloc(want, sizeof(ClassSeen));
         if (bigger == NULL) {
             PyErr_NoMemory();
             return -1;
         }
-        PyMem_Free(class_seen);
-        class_seen = bigger;
-        class_seen_mask = want - 1;
-        class_seen_gen = 0;
+        PyMem_Free(seen->slots);
+        seen->slots = bigger;
+        seen->mask = want - 1;
+        seen->gen = 0;
     }
-    class_seen_gen++;
+    seen->gen++;
     return 0;
 }
 
 /* The slot of class `cid`: its own if met in this field (gen is current), else a free one. */
 static ClassSeen *
-class_seen_slot(long long cid)
+seen_slot(SeenTable *seen, long long cid)
 {
-    size_t i = ((size_t)cid * 0x9E3779B97F4A7C15ULL) >> 20 & class_seen_mask;
-    while (class_seen[i].gen == class_seen_gen && class_seen[i].cid != cid) {
-        i = (i + 1) & class_seen_mask;
+    size_t i = ((size_t)cid * 0x9E3779B97F4A7C15ULL) >> 20 & seen->mask;
+    while (seen->slots[i].gen == seen->gen && seen->slots[i].cid != cid) {
+        i = (i + 1) & seen->mask;
     }
-    return &class_seen[i];
+    return &seen->slots[i];
 }
 
 static PyObject *
@@ -361,13 +381,23 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "classes_and_pairs(fields, firsts)");
         return NULL;
     }
+    /* The inputs are copied into tuples first (reading a generator runs its code): what Python
+     * code may do to the caller's lists later in the call cannot move the words under us. */
+    PyObject *fields = PySequence_Tuple(args[0]);
+    if (fields == NULL) {
+        return NULL;
+    }
     Py_buffer firsts;
     if (PyObject_GetBuffer(args[1], &firsts, PyBUF_SIMPLE) < 0) {
+        Py_DECREF(fields);
         return NULL;
     }
     const unsigned char *first = firsts.buf;
     Py_ssize_t nfirst = firsts.len;
-    PyObject *fields = PySequence_Fast(args[0], "classes_and_pairs() expects a sequence of lists");
+    SeenTable own = {NULL, 0, 0};
+    int nested = shared_seen_busy;
+    SeenTable *seen = nested ? &own : &shared_seen;
+    shared_seen_busy = 1;
     PyObject *words = PyDict_New(), *pairs = PySet_New(NULL), *several = PySet_New(NULL);
     PyObject *more = PyDict_New();
     PyObject *cids = NULL, *result = NULL;
@@ -375,16 +405,15 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
     Py_hash_t *scratch = NULL;
     Slot **slots = NULL;
     ClassSeen **used = NULL;
-    if (fields == NULL || words == NULL || pairs == NULL || several == NULL || more == NULL) {
+    if (words == NULL || pairs == NULL || several == NULL || more == NULL) {
         goto done;
     }
-    for (Py_ssize_t f = 0; f < PySequence_Fast_GET_SIZE(fields); f++) {
-        PyObject *seq = PySequence_Fast(PySequence_Fast_GET_ITEM(fields, f),
-                                        "classes_and_pairs() expects lists of str");
+    for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(fields); f++) {
+        PyObject *seq = PySequence_Tuple(PyTuple_GET_ITEM(fields, f));
         if (seq == NULL) {
             goto done;
         }
-        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+        Py_ssize_t n = PyTuple_GET_SIZE(seq);
         PyMem_Free(values);
         PyMem_Free(found);
         PyMem_Free(scratch);
@@ -400,13 +429,14 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
             PyErr_NoMemory();
             goto done;
         }
-        PyObject **keys = PySequence_Fast_ITEMS(seq);
+        PyObject **keys = &PyTuple_GET_ITEM(seq, 0);
         int err = look_up(t, keys, n, slots, scratch);
+        /* the values now, before anything that can run Python code and change the table */
         for (Py_ssize_t i = 0; !err && i < n; i++) {
             values[i] = slots[i] == NULL ? -1 : slots[i]->value;
         }
         /* each class → its first word, and its other words in `more` */
-        if (!err && class_seen_reset(n) < 0) {
+        if (!err && seen_reset(seen, n) < 0) {
             err = 1;
         }
         Py_ssize_t nused = 0;
@@ -419,13 +449,13 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
             if (cid < 0) {
                 continue;
             }
-            if (cid > INT32_MAX) {
+            if (cid > INT32_MAX) { /* not stored by KeyTable: kept as a guard for the shift */
                 PyErr_SetString(PyExc_ValueError, "classes_and_pairs: a class id over 2**31");
                 err = 1;
                 break;
             }
-            ClassSeen *c = class_seen_slot(cid);
-            if (c->gen == class_seen_gen) {
+            ClassSeen *c = seen_slot(seen, cid);
+            if (c->gen == seen->gen) {
                 err = add_other_word(more, c->c, c->first, keys[i]) < 0;
                 continue;
             }
@@ -436,7 +466,7 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
                 err = 1;
                 break;
             }
-            *c = (ClassSeen){class_seen_gen, cid, id, first_word};
+            *c = (ClassSeen){seen->gen, cid, id, first_word};
             used[nused++] = c;
             if (first_word != keys[i]) { /* the class was met in an earlier field */
                 err = add_other_word(more, id, first_word, keys[i]) < 0;
@@ -445,17 +475,19 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         for (Py_ssize_t k = 0; k < nused; k++) {
             Py_DECREF(used[k]->c);
         }
-        Py_DECREF(seq);
         if (err) {
+            Py_DECREF(seq);
             goto done;
         }
         Py_ssize_t npairs = 0;
         for (Py_ssize_t i = 0; i + 1 < n; i++) {
             long long a = values[i], b = values[i + 1];
+            /* 0 <= a, b <= INT32_MAX (checked above): the pair fits, with no signed overflow */
             if (a >= 0 && b >= 0 && a < nfirst && first[a]) {
-                found[npairs++] = a << 32 | b;
+                found[npairs++] = (long long)((unsigned long long)a << 32 | (unsigned long long)b);
             }
         }
+        Py_DECREF(seq);
         if (add_distinct(pairs, found, npairs) < 0) {
             goto done;
         }
@@ -465,13 +497,19 @@ KeyTable_classes_and_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         result = PyTuple_Pack(5, cids, pairs, words, several, more);
     }
 done:
+    if (nested) {
+        PyMem_Free(own.slots);
+    }
+    else {
+        shared_seen_busy = 0;
+    }
     PyBuffer_Release(&firsts);
     PyMem_Free(slots);
     PyMem_Free(used);
     PyMem_Free(values);
     PyMem_Free(found);
     PyMem_Free(scratch);
-    Py_XDECREF(fields);
+    Py_DECREF(fields);
     Py_XDECREF(cids);
     Py_XDECREF(pairs);
     Py_XDECREF(words);
@@ -517,4 +555,3 @@ PyTypeObject KeyTableType = {
     .tp_as_sequence = &KeyTable_as_sequence,
     .tp_methods = KeyTable_methods,
 };
-

@@ -22,16 +22,24 @@ typedef struct {
     size_t filled; /* live keys and DELETED slots: what probing walks past */
 } KeyTable;
 
+/* A table value is a class id, SEVERAL or another small int: -2**31..2**31-1, so that two class
+ * ids make a pair `a << 32 | b` with no overflow. */
+#define VALUE_MIN (-2147483647LL - 1)
+#define VALUE_MAX 2147483647LL
+
+/* The hash of a str key as its text: str's own hash even for a subclass, so that no Python code
+ * (an overridden __hash__) runs while a look-up holds pointers into the table. */
 static inline Py_hash_t
 slot_hash(PyObject *key)
 {
-    Py_hash_t h = PyObject_Hash(key);
+    Py_hash_t h = PyUnicode_Type.tp_hash(key);
     if (h == -1) {
         return -1;
     }
     return (h == EMPTY || h == DELETED) ? h + 2 : h;
 }
 
+/* Whether two str hold the same text (for a subclass too: its __eq__ is not consulted). */
 static inline int
 same_str(PyObject *a, PyObject *b)
 {
@@ -59,14 +67,38 @@ find(KeyTable *t, PyObject *key, Py_hash_t h)
     }
 }
 
+/* Keys are str (a subclass is read as its text); -1 with TypeError for anything else. */
 static inline int
 check_key(PyObject *key)
 {
-    if (!PyUnicode_CheckExact(key)) {
+    if (!PyUnicode_Check(key)) {
         PyErr_SetString(PyExc_TypeError, "KeyTable keys are str");
         return -1;
     }
     return PyUnicode_READY(key);
+}
+
+/* `value` as a table value in *out: converted through __index__ (which may run Python code, so
+ * callers convert before they look anything up); -1 with OverflowError where out of range. */
+static inline int
+table_value(PyObject *value, long long *out)
+{
+    PyObject *index = PyNumber_Index(value);
+    if (index == NULL) {
+        return -1;
+    }
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(index, &overflow);
+    Py_DECREF(index);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow || v < VALUE_MIN || v > VALUE_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "a KeyTable value is an int in -2**31..2**31-1");
+        return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 /* The slot holding `key` in *found (NULL where it is absent); -1 on error (a key not a str). */

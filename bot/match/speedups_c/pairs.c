@@ -3,67 +3,109 @@
  *
  * Both walk a story's words in order, which in Python is a loop of ~600 steps a story for a
  * handful of places that matter; here it is a loop of compares.
+ *
+ * Python code can run in the middle of a call: a class id's __index__, the __eq__ of a key of
+ * `odd` whose hash a word shares, an allocation that runs the garbage collector. So the words are
+ * copied into tuples first, the small sets asked about every word hold their own references, and
+ * a word's classes are converted into C integers, from a copy of its list, before any is used.
  */
 #include "keytable.h"
 
-/* A word's classes: odd[word] (a list of ints) where the word is in `odd`, else its value in the
- * table where that is a class (≥ 0), else none. */
+/* A word's classes, as C integers: odd[word] (a list of ints) where the word is in `odd`, else
+ * its value in the table where that is a class (≥ 0), else none. */
+#define INLINE_CLASSES 8
+
 typedef struct {
-    PyObject *list; /* borrowed from `odd`, or NULL */
-    long long one;  /* the value, where list is NULL; < 0: no class */
+    Py_ssize_t n;
+    long long *ids; /* `inline_ids`, or a PyMem block for more */
+    long long inline_ids[INLINE_CLASSES];
 } Classes;
+
+static void
+classes_free(Classes *c)
+{
+    if (c->ids != c->inline_ids) {
+        PyMem_Free(c->ids);
+    }
+    c->ids = c->inline_ids;
+    c->n = 0;
+}
+
+/* The class ids of the list `list`, each an int in 0..2**31-1 (through __index__). */
+static int
+classes_from_list(PyObject *list, Classes *c)
+{
+    PyObject *copy = PySequence_Tuple(list); /* __index__ below may change the list itself */
+    if (copy == NULL) {
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(copy);
+    if (n > INLINE_CLASSES) {
+        c->ids = PyMem_Malloc((size_t)n * sizeof(long long));
+        if (c->ids == NULL) {
+            c->ids = c->inline_ids;
+            Py_DECREF(copy);
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *index = PyNumber_Index(PyTuple_GET_ITEM(copy, k));
+        int overflow = 0;
+        long long v = index == NULL ? -1 : PyLong_AsLongLongAndOverflow(index, &overflow);
+        Py_XDECREF(index);
+        if (v == -1 && PyErr_Occurred()) {
+            Py_DECREF(copy);
+            return -1;
+        }
+        if (overflow || v < 0 || v > INT32_MAX) {
+            PyErr_SetString(PyExc_ValueError, "a class id is an int in 0..2**31-1");
+            Py_DECREF(copy);
+            return -1;
+        }
+        c->ids[c->n++] = v;
+    }
+    Py_DECREF(copy);
+    return 0;
+}
 
 static int
 classes_of(KeyTable *t, PyObject *odd, PyObject *word, Classes *c)
 {
-    c->list = PyDict_GetItemWithError(odd, word);
-    if (c->list != NULL) {
-        if (!PyList_Check(c->list)) {
+    c->n = 0;
+    c->ids = c->inline_ids;
+    PyObject *list = PyDict_GetItemWithError(odd, word); /* borrowed */
+    if (list != NULL) {
+        if (!PyList_Check(list)) {
             PyErr_SetString(PyExc_TypeError, "odd maps a word to a list of class ids");
             return -1;
         }
-        return 0;
+        Py_INCREF(list);
+        int err = classes_from_list(list, c);
+        Py_DECREF(list);
+        if (err < 0) {
+            classes_free(c);
+        }
+        return err;
     }
     if (PyErr_Occurred()) {
         return -1;
     }
-    c->one = value_of(t, word);
-    return (c->one == -1 && PyErr_Occurred()) ? -1 : 0;
-}
-
-static Py_ssize_t
-classes_count(const Classes *c)
-{
-    return c->list != NULL ? PyList_GET_SIZE(c->list) : c->one >= 0;
-}
-
-/* The k-th class id; -1 with an error set where it is not an int in 0..2**31-1. */
-static long long
-classes_item(const Classes *c, Py_ssize_t k)
-{
-    if (c->list == NULL) {
-        return c->one;
-    }
-    long long v = PyLong_AsLongLong(PyList_GET_ITEM(c->list, k));
-    if ((v == -1 && PyErr_Occurred()) || v < 0 || v > INT32_MAX) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_ValueError, "a class id is an int in 0..2**31-1");
-        }
+    long long one = value_of(t, word);
+    if (one == -1 && PyErr_Occurred()) {
         return -1;
     }
-    return v;
+    if (one >= 0) { /* a table value is at most 2**31-1 */
+        c->ids[c->n++] = one;
+    }
+    return 0;
 }
 
-/* Whether `cid` is one of the classes (-1 on error). */
 static int
 classes_have(const Classes *c, long long cid)
 {
-    for (Py_ssize_t k = 0; k < classes_count(c); k++) {
-        long long v = classes_item(c, k);
-        if (v == -1) {
-            return -1;
-        }
-        if (v == cid) {
+    for (Py_ssize_t k = 0; k < c->n; k++) {
+        if (c->ids[k] == cid) {
             return 1;
         }
     }
@@ -75,89 +117,132 @@ static int
 add_pairs(KeyTable *t, PyObject *odd, PyObject *left, PyObject *right, PyObject *pairs)
 {
     Classes l, r;
-    if (classes_of(t, odd, left, &l) < 0 || classes_of(t, odd, right, &r) < 0) {
+    if (classes_of(t, odd, left, &l) < 0) {
         return -1;
     }
-    for (Py_ssize_t i = 0; i < classes_count(&l); i++) {
-        long long a = classes_item(&l, i);
-        if (a == -1) {
-            return -1;
-        }
-        for (Py_ssize_t j = 0; j < classes_count(&r); j++) {
-            long long b = classes_item(&r, j);
-            if (b == -1) {
-                return -1;
-            }
-            PyObject *pair = PyLong_FromLongLong(a << 32 | b);
-            if (pair == NULL || PySet_Add(pairs, pair) < 0) {
-                Py_XDECREF(pair);
-                return -1;
-            }
-            Py_DECREF(pair);
+    if (l.n == 0) { /* as the reference: the right word's classes are not even read */
+        classes_free(&l);
+        return 0;
+    }
+    if (classes_of(t, odd, right, &r) < 0) {
+        classes_free(&l);
+        return -1;
+    }
+    int err = 0;
+    for (Py_ssize_t i = 0; !err && i < l.n; i++) {
+        for (Py_ssize_t j = 0; !err && j < r.n; j++) {
+            /* both in 0..2**31-1: the pair fits in 63 bits */
+            unsigned long long pair = (unsigned long long)l.ids[i] << 32 | (unsigned long long)r.ids[j];
+            PyObject *value = PyLong_FromUnsignedLongLong(pair);
+            err = value == NULL || PySet_Add(pairs, value) < 0;
+            Py_XDECREF(value);
         }
     }
-    return 0;
+    classes_free(&l);
+    classes_free(&r);
+    return err ? -1 : 0;
 }
 
-/* The list of str `field` (a new reference), or NULL with TypeError. */
+/* The fields as a tuple of tuples of str (a new reference), or NULL with TypeError: a copy, so
+ * that nothing done to the caller's lists during the call moves the words. */
 static PyObject *
-field_words(PyObject *field)
+fields_words(PyObject *fields)
 {
-    if (!PyList_Check(field)) {
-        PyErr_SetString(PyExc_TypeError, "a field is a list of str");
+    PyObject *given = PySequence_Tuple(fields); /* a generator runs its code here */
+    if (given == NULL) {
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(field); i++) {
-        if (check_key(PyList_GET_ITEM(field, i)) < 0) {
-            return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(given);
+    PyObject *copy = PyTuple_New(n);
+    if (copy == NULL) {
+        Py_DECREF(given);
+        return NULL;
+    }
+    for (Py_ssize_t f = 0; f < n; f++) {
+        PyObject *field = PyTuple_GET_ITEM(given, f);
+        if (!PyList_Check(field)) {
+            PyErr_SetString(PyExc_TypeError, "a field is a list of str");
+            goto error;
+        }
+        PyObject *words = PyList_AsTuple(field);
+        if (words == NULL) {
+            goto error;
+        }
+        PyTuple_SET_ITEM(copy, f, words);
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
+            if (check_key(PyTuple_GET_ITEM(words, i)) < 0) {
+                goto error;
+            }
         }
     }
-    return Py_NewRef(field);
+    Py_DECREF(given);
+    return copy;
+error:
+    Py_DECREF(given);
+    Py_DECREF(copy); /* items not yet set are NULL, which a tuple's dealloc skips */
+    return NULL;
 }
 
 /* A small set of str asked about every word of a story: its members' hashes are compared first,
- * then the strings, cheaper than a look-up in a set or dict a word. A container of more than
- * FEW_MAX members, or of other objects, is asked the general way (`in`). */
+ * then the strings, cheaper than a look-up in a set or dict a word. A container that is not
+ * exactly a set, frozenset or dict, has more than FEW_MAX members or members other than exact
+ * str, is asked the general way (`in`). The members are held (new references) until few_free. */
 #define FEW_MAX 64
 
 typedef struct {
-    PyObject *container; /* borrowed */
+    PyObject *container; /* borrowed: an argument of the call */
     int few;
     Py_ssize_t n;
-    PyObject *word[FEW_MAX]; /* borrowed from the container */
+    PyObject *word[FEW_MAX]; /* owned */
     Py_hash_t hash[FEW_MAX];
 } FewWords;
+
+static void
+few_free(FewWords *s)
+{
+    for (Py_ssize_t k = 0; k < s->n; k++) {
+        Py_DECREF(s->word[k]);
+    }
+    s->n = 0;
+}
 
 static int
 few_init(FewWords *s, PyObject *container)
 {
     s->container = container;
     s->n = 0;
-    Py_ssize_t size = PyObject_Size(container);
-    if (size < 0) {
+    s->few = (PySet_CheckExact(container) || PyFrozenSet_CheckExact(container) ||
+              PyDict_CheckExact(container)) &&
+             (PyDict_CheckExact(container) ? PyDict_GET_SIZE(container)
+                                           : PySet_GET_SIZE(container)) <= FEW_MAX;
+    if (!s->few) {
+        return 0;
+    }
+    PyObject *it = PyObject_GetIter(container), *word;
+    if (it == NULL) {
         return -1;
     }
-    s->few = size <= FEW_MAX;
-    PyObject *it = s->few ? PyObject_GetIter(container) : NULL, *word;
-    if (s->few && it == NULL) {
-        return -1;
-    }
-    while (s->few && (word = PyIter_Next(it)) != NULL) {
-        Py_hash_t h = PyObject_Hash(word);
-        Py_DECREF(word); /* the container holds it */
-        if (h == -1) {
-            Py_DECREF(it);
-            return -1;
-        }
+    while ((word = PyIter_Next(it)) != NULL) {
         if (!PyUnicode_CheckExact(word) || s->n == FEW_MAX) {
+            Py_DECREF(word);
+            few_free(s);
             s->few = 0;
+            break;
+        }
+        Py_hash_t h = slot_hash(word); /* str's own: no Python code */
+        if (h == -1) {
+            Py_DECREF(word);
             break;
         }
         s->word[s->n] = word;
         s->hash[s->n++] = h;
     }
-    Py_XDECREF(it);
-    return PyErr_Occurred() ? -1 : 0;
+    Py_DECREF(it);
+    if (PyErr_Occurred()) {
+        few_free(s);
+        return -1;
+    }
+    return 0;
 }
 
 /* Whether the str `w` is in the set (-1 on error). */
@@ -167,7 +252,7 @@ few_has(const FewWords *s, PyObject *w)
     if (!s->few) {
         return PySequence_Contains(s->container, w);
     }
-    Py_hash_t h = PyObject_Hash(w); /* a str keeps its hash once made */
+    Py_hash_t h = slot_hash(w);
     if (h == -1) {
         return -1;
     }
@@ -187,43 +272,56 @@ KeyTable_odd_pairs(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *odd = args[1], *pairs = args[2];
-    FewWords odd_words;
-    if (few_init(&odd_words, odd) < 0) {
-        return NULL;
-    }
-    PyObject *fields = PySequence_Fast(args[0], "odd_pairs() expects a sequence of lists");
+    PyObject *fields = fields_words(args[0]); /* first: a generator runs its code here */
     if (fields == NULL) {
         return NULL;
     }
-    for (Py_ssize_t f = 0; f < PySequence_Fast_GET_SIZE(fields); f++) {
-        PyObject *words = field_words(PySequence_Fast_GET_ITEM(fields, f));
-        if (words == NULL) {
-            goto error;
-        }
-        Py_ssize_t last = PyList_GET_SIZE(words) - 1;
-        for (Py_ssize_t i = 0; i <= last; i++) {
-            int is_odd = few_has(&odd_words, PyList_GET_ITEM(words, i));
-            if (is_odd < 0) {
-                Py_DECREF(words);
-                goto error;
-            }
+    FewWords odd_words;
+    if (few_init(&odd_words, odd) < 0) {
+        Py_DECREF(fields);
+        return NULL;
+    }
+    int err = 0;
+    for (Py_ssize_t f = 0; !err && f < PyTuple_GET_SIZE(fields); f++) {
+        PyObject *words = PyTuple_GET_ITEM(fields, f);
+        Py_ssize_t last = PyTuple_GET_SIZE(words) - 1;
+        for (Py_ssize_t i = 0; !err && i <= last; i++) {
+            int is_odd = few_has(&odd_words, PyTuple_GET_ITEM(words, i));
+            err = is_odd < 0;
             /* the pair the odd word ends, and the one it begins */
-            for (Py_ssize_t at = i - 1; is_odd && at <= i; at++) {
-                if (at >= 0 && at < last &&
-                    add_pairs(t, odd, PyList_GET_ITEM(words, at), PyList_GET_ITEM(words, at + 1),
-                              pairs) < 0) {
-                    Py_DECREF(words);
-                    goto error;
+            for (Py_ssize_t at = i - 1; !err && is_odd == 1 && at <= i; at++) {
+                if (at >= 0 && at < last) {
+                    err = add_pairs(t, odd, PyTuple_GET_ITEM(words, at),
+                                    PyTuple_GET_ITEM(words, at + 1), pairs) < 0;
                 }
             }
         }
-        Py_DECREF(words);
     }
+    few_free(&odd_words);
     Py_DECREF(fields);
+    if (err) {
+        return NULL;
+    }
     Py_RETURN_NONE;
-error:
-    Py_DECREF(fields);
-    return NULL;
+}
+
+/* A class id argument: through __index__; one that no class can have (outside 0..2**31-1)
+ * becomes -1, which matches nothing, as in the reference. */
+static int
+class_argument(PyObject *arg, long long *out)
+{
+    PyObject *index = PyNumber_Index(arg);
+    if (index == NULL) {
+        return -1;
+    }
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(index, &overflow);
+    Py_DECREF(index);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    *out = overflow || v < 0 || v > INT32_MAX ? -1 : v;
+    return 0;
 }
 
 PyObject *
@@ -234,52 +332,52 @@ KeyTable_adjacent(KeyTable *t, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *starts = args[1], *odd = args[2];
-    long long a = PyLong_AsLongLong(args[3]), b = PyLong_AsLongLong(args[4]);
-    if ((a == -1 || b == -1) && PyErr_Occurred()) {
+    long long a, b;
+    if (class_argument(args[3], &a) < 0 || class_argument(args[4], &b) < 0) {
+        return NULL;
+    }
+    PyObject *fields = fields_words(args[0]);
+    if (fields == NULL) {
         return NULL;
     }
     FewWords start_words;
     if (few_init(&start_words, starts) < 0) {
+        Py_DECREF(fields);
         return NULL;
     }
-    PyObject *fields = PySequence_Fast(args[0], "adjacent() expects a sequence of lists");
     PyObject *out = PyList_New(0);
-    if (fields == NULL || out == NULL) {
-        goto error;
-    }
-    for (Py_ssize_t f = 0; f < PySequence_Fast_GET_SIZE(fields); f++) {
-        PyObject *words = field_words(PySequence_Fast_GET_ITEM(fields, f));
-        if (words == NULL) {
-            goto error;
-        }
-        for (Py_ssize_t i = 0; i + 1 < PyList_GET_SIZE(words); i++) {
-            PyObject *w = PyList_GET_ITEM(words, i), *next = PyList_GET_ITEM(words, i + 1);
-            int is_start = few_has(&start_words, w);
+    int err = out == NULL;
+    for (Py_ssize_t f = 0; !err && f < PyTuple_GET_SIZE(fields); f++) {
+        PyObject *words = PyTuple_GET_ITEM(fields, f);
+        for (Py_ssize_t i = 0; !err && i + 1 < PyTuple_GET_SIZE(words); i++) {
+            PyObject *w = PyTuple_GET_ITEM(words, i), *next = PyTuple_GET_ITEM(words, i + 1);
+            int ok = few_has(&start_words, w);
             Classes c;
-            int ok = is_start;
             if (ok == 1) {
                 ok = classes_of(t, odd, w, &c) < 0 ? -1 : classes_have(&c, a);
+                if (ok >= 0) {
+                    classes_free(&c);
+                }
             }
             if (ok == 1) {
                 ok = classes_of(t, odd, next, &c) < 0 ? -1 : classes_have(&c, b);
+                if (ok >= 0) {
+                    classes_free(&c);
+                }
             }
-            PyObject *found = NULL;
             if (ok == 1) {
-                found = PyTuple_Pack(2, w, next);
+                PyObject *found = PyTuple_Pack(2, w, next);
                 ok = found == NULL || PyList_Append(out, found) < 0 ? -1 : 1;
                 Py_XDECREF(found);
             }
-            if (ok < 0) {
-                Py_DECREF(words);
-                goto error;
-            }
+            err = ok < 0;
         }
-        Py_DECREF(words);
     }
+    few_free(&start_words);
     Py_DECREF(fields);
+    if (err) {
+        Py_XDECREF(out);
+        return NULL;
+    }
     return out;
-error:
-    Py_XDECREF(fields);
-    Py_XDECREF(out);
-    return NULL;
 }
