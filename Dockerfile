@@ -63,8 +63,9 @@ EXPOSE 8443 3000
 # Declared after the chown: a new named volume is created with the image's ownership of /data.
 VOLUME ["/data"]
 
-# The running bot touches $NEWSBOT_DATA_DIR/heartbeat every 15 s while its event loop and delivery
-# worker are alive; `newsbot health` fails when that file is older than 90 s (or missing).
+# `newsbot health` asks the ops server's /healthz (event loop and delivery worker) when it is on
+# (NEWSBOT_OPS_PORT, or [ops] port); otherwise it checks the heartbeat file the running bot touches
+# in $NEWSBOT_DATA_DIR every 15 s, and fails when it is older than 90 s (or missing).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["newsbot", "health"]
 
 ENTRYPOINT ["newsbot"]

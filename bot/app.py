@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from bot import __version__
 from bot.adapters.base import ChatAdapter
 from bot.commands.core import Commands
 from bot.config import Config, SourceConfig
@@ -20,6 +21,7 @@ from bot.delivery.edits import AlertEditor
 from bot.delivery.jobs import DeliveryJobs
 from bot.delivery.notices import Notices
 from bot.delivery.outbox import Outbox
+from bot.delivery.send import Sender
 from bot.domain import SourceInfo
 from bot.health import beat_forever, heartbeat_path
 from bot.ingest.fetch import Fetcher, make_client, make_guarded_client
@@ -28,6 +30,9 @@ from bot.ingest.poll import Poller, PollOutcome, index_subscriptions
 from bot.match.base import Document
 from bot.match.engine import QueryMatcher
 from bot.match.recent import RECENT_LIMIT, RecentStories
+from bot.ops.checks import BotChecks
+from bot.ops.metrics import Metrics
+from bot.ops.server import OpsServer
 from bot.push.policy import PushTiming
 from bot.push.receiver import PushReceiver
 from bot.push.subscriber import Subscriber
@@ -39,6 +44,7 @@ from bot.sources.policy import PollingPolicy
 from bot.sources.schedule import PollSchedule
 from bot.sources.trust import untrusted_fetch
 from bot.store.database import SqlStore, open_store
+from bot.store.migrate import head_revision
 from bot.store.push import SqlPushStore
 
 log = logging.getLogger(__name__)
@@ -89,18 +95,25 @@ class NewsBot:
     notices: Notices
     editor: AlertEditor
     recent: RecentStories
+    metrics: Metrics
     jobs: DeliveryJobs | None = None  # digests, housekeeping, the delivery tick
     # WebSub, when [websub] public_url is set: hubs' subscriptions and the callback server.
     subscriber: Subscriber | None = None
     receiver: PushReceiver | None = None
+    ops: OpsServer | None = None  # /healthz, /readyz, /metrics, the status page; [ops] port
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _started: set[str] = field(default_factory=set)  # platforms whose adapter has started
 
     async def start(self, *, schedule: bool = True) -> None:
         """`schedule=False` leaves polling to explicit `poll_all()` calls (tests drive it so)."""
+        if self.ops is not None:
+            # First, so an orchestrator sees "alive, not ready" while the platforms connect.
+            await self.ops.start()
         await self.store.sync_sources([SourceInfo(s.url, s.name, s.interval) for s in self.sources])
         self.recent.add(reversed(await self.store.recent_articles(RECENT_LIMIT)))
         for adapter in self.adapters.values():
             await adapter.start(self.commands)
+            self._started.add(adapter.platform)
         delivery = asyncio.create_task(self.outbox.run(), name="delivery")
         heartbeat = asyncio.create_task(
             beat_forever(heartbeat_path(self.config.data_dir), lambda: not delivery.done()),
@@ -126,7 +139,16 @@ class NewsBot:
         """One round of the scheduled job: poll the sources that are due and reschedule them."""
         return await self.due.run_due()
 
+    def delivery_running(self) -> bool:
+        return bool(self._tasks) and not self._tasks[0].done()
+
+    def platform_states(self) -> dict[str, ChatAdapter | None]:
+        """Each configured platform's adapter once started; None before."""
+        return {p: (a if p in self._started else None) for p, a in self.adapters.items()}
+
     async def stop(self) -> None:
+        if self.ops is not None:
+            await self.ops.stop()
         self.schedule.stop()
         if self.jobs is not None:
             await self.jobs.stop()
@@ -141,6 +163,7 @@ class NewsBot:
                 await task
         for adapter in self.adapters.values():
             await adapter.stop()
+        self._started.clear()
         await self.http.aclose()
         await self.guarded_http.aclose()
         await self.store.close()
@@ -188,7 +211,14 @@ async def build(
         user_agent=polling.user_agent,
     )
     by_platform = {a.platform: a for a in adapters}
-    outbox = Outbox(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
+    # The app's own registry: several bots in one process (tests) never share a metric.
+    metrics = Metrics(version=__version__)
+    sender = Sender(
+        store=store, adapters=by_platform, clock=clock, policy=config.delivery, observer=metrics
+    )
+    outbox = Outbox(
+        store=store, adapters=by_platform, clock=clock, policy=config.delivery, sender=sender
+    )
     notices = Notices(store=store, adapters=by_platform, clock=clock)
     editor = AlertEditor(store=store, adapters=by_platform, clock=clock, policy=config.delivery)
     recent = RecentStories()
@@ -215,7 +245,7 @@ async def build(
     poller = Poller(
         fetcher=fetcher,
         store=store,
-        topics=topics,
+        topics=metrics.timed(topics),
         clock=clock,
         on_alerts=queued,
         on_stored=recent.add,
@@ -227,7 +257,7 @@ async def build(
     if config.websub.public_url is not None:
         receiver = PushReceiver(
             store=push_store,
-            ingest=poller.take,
+            ingest=metrics.counted_take(poller.take),
             public_url=config.websub.public_url,
             listen=config.websub.listen,
             port=config.websub.port,
@@ -245,6 +275,7 @@ async def build(
         clock=clock,
         on_notices=notices.wake,
         gate=gate,
+        observer=metrics,
     )
     digests = Digests(store=store, sender=outbox.sender, clock=clock)
     jobs = DeliveryJobs(
@@ -254,7 +285,7 @@ async def build(
         clock=clock,
         retention_days=config.delivery.retention_days,
     )
-    return NewsBot(
+    bot = NewsBot(
         config=config,
         sources=sources,
         store=store,
@@ -270,6 +301,7 @@ async def build(
             clock=clock,
             probe=FeedProbe(gated(guarded, gate)),
             limits=config.chats,
+            operators=config.ops.admins,
         ),
         adapters=by_platform,
         schedule=PollSchedule(due.run_due, tick_seconds=polling.tick_seconds),
@@ -277,10 +309,29 @@ async def build(
         notices=notices,
         editor=editor,
         recent=recent,
+        metrics=metrics,
         jobs=jobs,
         subscriber=subscriber,
         receiver=receiver,
     )
+    if config.ops.port is not None:
+        bot.ops = OpsServer(
+            listen=config.ops.listen,
+            port=config.ops.port,
+            token=config.ops_token,
+            checks=BotChecks(
+                workers={"delivery": bot.delivery_running},
+                ping=store.ping,
+                schema_revision=store.schema_revision,
+                head_revision=head_revision(),
+                platforms=bot.platform_states,
+            ),
+            store=store,
+            metrics=metrics,
+            clock=clock,
+            version=__version__,
+        )
+    return bot
 
 
 __all__ = ["NewsBot", "build", "effective_sources"]

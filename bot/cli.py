@@ -12,7 +12,7 @@ from collections.abc import Sequence
 # heavy ones (asyncio, SQLAlchemy, the chat libraries) are imported after that, where used.
 from bot import __version__
 from bot.errors import ConfigError, TopicError
-from bot.health import MAX_AGE_SECONDS, heartbeat_age, heartbeat_path
+from bot.health import MAX_AGE_SECONDS, heartbeat_age, heartbeat_path, probe, probe_host
 from bot.logs import LOG_LEVELS, setup_logging
 
 
@@ -61,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     health = sub.add_parser(
         "health",
         help="exit 0 if a running bot is alive (for container health checks)",
-        description="Exit 0 if the bot using this config's data directory has shown a sign of "
-        "life recently (its heartbeat file is fresh), 1 otherwise.",
+        description="Exit 0 if the bot using this config is alive, 1 otherwise. With the ops "
+        "server on ([ops] port or NEWSBOT_OPS_PORT) it asks its /healthz (or /readyz with "
+        "--ready); without, it checks that the bot's heartbeat file is fresh.",
     )
     health.add_argument("--config", metavar="PATH", help="TOML config file")
     health.add_argument(
@@ -71,7 +72,13 @@ def _parser() -> argparse.ArgumentParser:
         default=MAX_AGE_SECONDS,
         metavar="SECONDS",
         help=f"how old the heartbeat may be (default {MAX_AGE_SECONDS:g}; the bot touches it "
-        "every 15 s)",
+        "every 15 s); not used when the ops server is on",
+    )
+    health.add_argument(
+        "--ready",
+        action="store_true",
+        help="ask /readyz (database, migrations, platforms) instead of /healthz; needs the ops "
+        "server",
     )
     return parser
 
@@ -109,6 +116,20 @@ def _health(args: argparse.Namespace) -> int:
         config = load_config(args.config, os.environ)
     except ConfigError as e:
         print(f"newsbot: {e}", file=sys.stderr)
+        return 2
+    if config.ops.port is not None:
+        endpoint = "/readyz" if args.ready else "/healthz"
+        url = f"http://{probe_host(config.ops.listen)}:{config.ops.port}{endpoint}"
+        healthy, said = probe(url)
+        if healthy:
+            return 0
+        print(f"newsbot: {url}: {said}", file=sys.stderr)
+        return 1
+    if args.ready:
+        print(
+            "newsbot: --ready needs the ops server ([ops] port or NEWSBOT_OPS_PORT)",
+            file=sys.stderr,
+        )
         return 2
     path = heartbeat_path(config.data_dir)
     age = heartbeat_age(path)

@@ -70,6 +70,7 @@ class SourceInfo:
     configured: bool = True  # from the operator's config; False: only chats added it
     parked: str | None = None  # why polling stopped, if it did
     next_poll: datetime | None = None
+    failures: int = 0  # failed polls in a row
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class DueSource:
     name: str
     trusted: bool
     state: PollState
+    due_at: datetime | None = None  # when its poll was due; None: never scheduled (new)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,7 @@ class PendingAlert:
     also: tuple[str, ...] = ()  # other outlets that carried the same story, as of the claim
     timezone: str = "UTC"  # the chat's zone, for its quiet hours
     quiet: tuple[int, int] | None = None  # quiet hours as local minutes (start, end)
+    queued_at: datetime | None = None  # when the alert was queued (its story stored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,3 +207,50 @@ class FoundFeed:
 
     url: str
     title: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformFigures:
+    """One chat platform's figures, as the database has them now."""
+
+    platform: str
+    chats: int = 0  # chats that have not left (not paused as gone)
+    held: int = 0  # chats the platform asked us to wait for (a 429 hold not over yet)
+    queued: int = 0  # alerts waiting to be sent
+    oldest: datetime | None = None  # when the oldest of them was queued
+
+
+@dataclass(frozen=True, slots=True)
+class OpsFigures:
+    """The bot's state at a glance, read from the database (so the same for every process):
+    what /metrics, the status page and /stats show."""
+
+    at: datetime
+    sources_ok: int = 0
+    sources_failing: int = 0  # its last poll failed (not parked yet)
+    sources_parked: int = 0
+    subscriptions: int = 0
+    platforms: tuple[PlatformFigures, ...] = ()
+
+    @property
+    def queued(self) -> int:
+        return sum(p.queued for p in self.platforms)
+
+    @property
+    def oldest(self) -> datetime | None:
+        times = [p.oldest for p in self.platforms if p.oldest is not None]
+        return min(times) if times else None
+
+
+@dataclass(frozen=True, slots=True)
+class HourCount:
+    """Alerts queued in one hour (starting at `hour`, UTC), by what has become of them."""
+
+    hour: datetime
+    sent: int = 0
+    pending: int = 0
+    failed: int = 0  # failed or dropped
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.pending + self.failed

@@ -52,7 +52,9 @@ class SourceError(NewsbotError):
 
 
 class FetchError(SourceError):
-    """`retry_after`: seconds the server asked us to wait (429/503 Retry-After), if it said."""
+    """`retry_after`: seconds the server asked us to wait (429/503 Retry-After), if it said.
+    `kind`: what went wrong in a word, for figures ("timeout", "network", "too_large",
+    "invalid", "refused", or "fetch" for anything else; an HTTP error has `status` instead)."""
 
     def __init__(
         self,
@@ -61,14 +63,19 @@ class FetchError(SourceError):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        kind: str = "fetch",
     ) -> None:
         super().__init__(source, reason)
         self.status = status
         self.retry_after = retry_after
+        self.kind = kind
 
 
 class UnsafeURL(FetchError):
     """The guard refused the URL (or a redirect hop): `reason` names what was refused."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(source, reason, kind="refused")
 
 
 class FeedParseError(SourceError):

@@ -20,7 +20,7 @@ from bot.adapters.base import ChatAdapter
 from bot.config import Config, load_config
 from bot.config.model import ENV_DATA_DIR, ENV_DATABASE_URL, default_database_url
 from bot.errors import ConfigError, StoreUnavailable
-from bot.logs import log_file, setup_logging
+from bot.logs import Redactor, log_file, setup_logging
 
 if TYPE_CHECKING:
     from bot.adapters.slack import SlackChat
@@ -55,14 +55,21 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     logs = None if args.log_level or not terminal else log_file(config.data_dir)
-    setup_logging(args.log_level or config.log_level, path=logs)
+    setup_logging(
+        args.log_level or config.log_level,
+        path=logs,
+        fmt=config.log_format,
+        secrets=config.secrets(),
+    )
+    redact = Redactor(config.secrets())
     try:
         asyncio.run(_serve(config, logs=logs))
     except ConfigError as e:  # found only on connecting, e.g. a chat platform refused a token
-        print(f"newsbot: {e}", file=sys.stderr)
+        # A library's message may quote a secret (a token in a URL): mask it as the logs do.
+        print(f"newsbot: {redact(str(e))}", file=sys.stderr)
         return 2
     except StoreUnavailable as e:
-        print(f"newsbot: {_database_setting(config)}: {e}", file=sys.stderr)
+        print(f"newsbot: {_database_setting(config)}: {redact(str(e))}", file=sys.stderr)
         return 2
     finally:  # the loop gave the signals back to their defaults: keep the last moments quiet
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,3 +8,4 @@ from bot.commands import chat_settings as chat_settings
 from bot.commands import core as core
 from bot.commands import settings as settings
 from bot.commands import sources as sources
+from bot.commands import stats as stats

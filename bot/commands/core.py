@@ -21,6 +21,8 @@ from bot.domain import (
     ChatAddress,
     ChatSettings,
     FoundFeed,
+    HourCount,
+    OpsFigures,
     SourceInfo,
     Subscription,
 )
@@ -64,6 +66,9 @@ class CommandStore(Protocol):
         self, chat: ChatAddress, mode: str | None, *, at: int | None, due: datetime | None
     ) -> None: ...
     async def set_on_hold(self, chat: ChatAddress, on: bool) -> None: ...
+    # the operators' figures (bot/commands/stats.py)
+    async def ops_figures(self, *, now: datetime) -> OpsFigures: ...
+    async def alerts_per_hour(self, *, now: datetime, hours: int) -> list[HourCount]: ...
 
 
 class SourceProbe(Protocol):
@@ -104,6 +109,7 @@ class CommandSpec:
     description: str
     handler: Handler
     admin: bool  # in groups, only administrators may use it
+    operator: bool = False  # only the bot's operators' chats ([ops] admins); not in /help
 
 
 _REGISTRY: dict[str, CommandSpec] = {}
@@ -112,14 +118,17 @@ ADMINS_ONLY = (
     "Sorry, only the people who run this group can change what I send here "
     "(on Telegram its administrators; on Slack its members, but not guests)."
 )
+OPERATORS_ONLY = "Only the people who run this bot can use that command."
 TOO_FAST = "You are sending commands too fast. I'll answer again in a minute."
 DEFAULT_LIMITS = ChatLimits()
 
 
-def command(name: str, *, admin: bool = False) -> Callable[[Handler], Handler]:
+def command(
+    name: str, *, admin: bool = False, operator: bool = False
+) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         usage, _, description = (fn.__doc__ or "").strip().partition("\n")
-        spec = CommandSpec(name, usage.strip(), " ".join(description.split()), fn, admin)
+        spec = CommandSpec(name, usage.strip(), " ".join(description.split()), fn, admin, operator)
         _REGISTRY[name] = spec
         return fn
 
@@ -133,8 +142,9 @@ async def _allowed(msg: Incoming) -> bool:
 
 
 def command_specs() -> list[CommandSpec]:
-    """Every command, in help order; adapters use it to register commands with the platform."""
-    return list(_REGISTRY.values())
+    """Every command for everyone, in help order; adapters use it to register commands with the
+    platform. The operators' own commands are left out."""
+    return [spec for spec in _REGISTRY.values() if not spec.operator]
 
 
 def _utcnow() -> datetime:
@@ -154,6 +164,7 @@ class Commands:
         clock: Callable[[], datetime] = _utcnow,
         probe: SourceProbe | None = None,
         limits: ChatLimits = DEFAULT_LIMITS,
+        operators: frozenset[str] = frozenset(),
     ) -> None:
         self._store = store
         self._matcher = matcher
@@ -164,6 +175,7 @@ class Commands:
         self._clock = clock
         self._probe = probe  # None: /addsource is switched off
         self._limits = limits
+        self._operators = operators  # "platform:chat" of the chats that may use /stats
         self._flood = UserRateLimit(limits.commands_per_user, limits.command_seconds)
         # Feeds /addsource found and offered, per chat, until the chat picks one by number.
         self.offers: dict[ChatAddress, tuple[FoundFeed, ...]] = {}
@@ -171,6 +183,9 @@ class Commands:
     @property
     def limits(self) -> ChatLimits:
         return self._limits
+
+    def is_operator(self, chat: ChatAddress) -> bool:
+        return f"{chat.platform}:{chat.chat}" in self._operators
 
     async def handle(self, msg: Incoming) -> Reply:
         """An empty Reply text means: send nothing back (a user flooding the bot is ignored)."""
@@ -195,6 +210,8 @@ class Commands:
             return Reply(f"Unknown command /{line.name}. Send /help to see what I understand.")
         if spec.admin and not await _allowed(msg):
             return Reply(ADMINS_ONLY)
+        if spec.operator and not self.is_operator(msg.chat):
+            return Reply(OPERATORS_ONLY)
         return await spec.handler(self, msg, line.args)
 
     async def press(self, msg: Incoming, action: AlertAction) -> Reply:

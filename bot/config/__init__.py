@@ -6,7 +6,8 @@ raises `ConfigError` whose key names the exact place (`sources[2].interval`, `NE
 
 The package: `model.py` (the settings and their defaults), `load.py` (reading the file and the
 environment), `values.py` (the checks every section shares), `sections.py` (sources, fetching,
-polling, delivery, chats), `platforms.py` (Slack and Telegram) and `websub.py` (push).
+polling, delivery, chats), `platforms.py` (Slack and Telegram), `websub.py` (push) and `ops.py`
+(the operations server, /stats, the log format).
 """
 
 from bot.config.load import load_config
@@ -14,6 +15,7 @@ from bot.config.model import (
     TELEGRAM_BASE_URL,
     Config,
     FullText,
+    OpsConfig,
     SlackConfig,
     SourceConfig,
     TelegramConfig,
@@ -25,6 +27,7 @@ __all__ = [
     "TELEGRAM_BASE_URL",
     "Config",
     "FullText",
+    "OpsConfig",
     "SlackConfig",
     "SourceConfig",
     "TelegramConfig",

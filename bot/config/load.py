@@ -19,6 +19,7 @@ from bot.config.model import (
     Config,
     default_database_url,
 )
+from bot.config.ops import log_format, ops_config
 from bot.config.platforms import check_slack, slack_config, telegram_config, telegram_webhook_secret
 from bot.config.sections import (
     chat_limits,
@@ -46,6 +47,8 @@ _TOP_KEYS = (
     "fetch",
     "telegram",
     "websub",
+    "ops",
+    "log_format",
 )
 
 
@@ -63,6 +66,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
     config = Config(
         database_url=_database_url(raw, env, data_dir),
         log_level=_log_level(raw, env),
+        log_format=log_format(raw, env),
         sources=sources,
         delivery=delivery_policy(raw.get("delivery", {})),
         polling=polling_policy(raw.get("polling", {})),
@@ -80,6 +84,8 @@ def load_config(path: str | Path | None, env: Mapping[str, str]) -> Config:
         telegram=telegram,
         telegram_webhook_secret=webhook_secret,
         websub=websub_config(raw.get("websub", {}), env),
+        ops=ops_config(raw.get("ops", {}), env),
+        ops_token=env_value(env, SECRET_ENV["ops_token"]),
     )
     check_slack(config)
     return config

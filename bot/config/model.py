@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from sqlalchemy.engine import make_url
+
 from bot.commands.limits import ChatLimits
 from bot.delivery.policy import DeliveryPolicy
 from bot.ingest.limits import FetchLimits
@@ -17,6 +19,10 @@ ENV_CONFIG = "NEWSBOT_CONFIG"
 ENV_DATA_DIR = "NEWSBOT_DATA_DIR"
 ENV_DATABASE_URL = "NEWSBOT_DATABASE_URL"
 ENV_LOG_LEVEL = "NEWSBOT_LOG_LEVEL"
+ENV_LOG_FORMAT = "NEWSBOT_LOG_FORMAT"
+ENV_OPS_PORT = "NEWSBOT_OPS_PORT"
+ENV_OPS_LISTEN = "NEWSBOT_OPS_LISTEN"
+LOG_FORMATS = ("text", "json")
 # Field name on Config -> the only place its value may come from.
 SECRET_ENV: Mapping[str, str] = {
     "telegram_token": "NEWSBOT_TELEGRAM_TOKEN",
@@ -25,6 +31,7 @@ SECRET_ENV: Mapping[str, str] = {
     "slack_signing_secret": "NEWSBOT_SLACK_SIGNING_SECRET",
     "slack_client_secret": "NEWSBOT_SLACK_CLIENT_SECRET",
     "telegram_webhook_secret": "NEWSBOT_TELEGRAM_WEBHOOK_SECRET",
+    "ops_token": "NEWSBOT_OPS_TOKEN",
 }
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 ENV_SLACK_PORT = "NEWSBOT_SLACK_PORT"
@@ -93,9 +100,25 @@ class WebSubConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OpsConfig:
+    """The operations HTTP server (/healthz, /readyz, /metrics, the status page) and /stats.
+    The server is off unless `port` is set; its token is on Config, from the environment."""
+
+    listen: str = "127.0.0.1"
+    port: int | None = None  # None: no ops server
+    # Chats whose /stats is answered, as "platform:chat" ("telegram:123", "slack:T1:C2").
+    admins: frozenset[str] = frozenset()
+
+    @property
+    def enabled(self) -> bool:
+        return self.port is not None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database_url: str = default_database_url(DEFAULT_DATA_DIR)
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
     sources: tuple[SourceConfig, ...] = ()
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     polling: PollingPolicy = field(default_factory=PollingPolicy)
@@ -119,3 +142,12 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     telegram_webhook_secret: str | None = field(default=None, repr=False)
     websub: WebSubConfig = field(default_factory=WebSubConfig)
+    ops: OpsConfig = field(default_factory=OpsConfig)
+    ops_token: str | None = field(default=None, repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret this config holds, for the logs to mask: tokens, signing and client
+        secrets, and the database password."""
+        values = [getattr(self, name) for name in SECRET_ENV]
+        values.append(make_url(self.database_url).password)
+        return tuple(str(v) for v in values if v)

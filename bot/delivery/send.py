@@ -19,6 +19,7 @@ from typing import Literal, Protocol
 
 from bot.adapters.base import ChatAdapter
 from bot.alerts.compose import compose_alert
+from bot.delivery.observe import NO_DELIVERY_OBSERVER, DeliveryObserver
 from bot.delivery.pacing import Pacer
 from bot.delivery.policy import DeliveryPolicy
 from bot.domain import AlertMessage, ChatAddress, PendingAlert
@@ -79,6 +80,7 @@ class Sender:
         clock: Callable[[], datetime],
         policy: DeliveryPolicy,
         sleep: Sleep = asyncio.sleep,
+        observer: DeliveryObserver = NO_DELIVERY_OBSERVER,
     ) -> None:
         self.store = store
         self.adapters = adapters
@@ -86,6 +88,7 @@ class Sender:
         self.policy = policy
         self.pacer = Pacer(policy.rates, clock)
         self._sleep = sleep
+        self._observer = observer
 
     async def sleep(self, seconds: float) -> None:
         await self._sleep(seconds)
@@ -122,6 +125,7 @@ class Sender:
         except RateLimited as e:
             # Only this chat waits, and the wait is stored so that a restart honours it too.
             log.warning("chat %s: rate limited, holding it for %gs", chat, e.retry_after)
+            self._observer.rate_limited(chat.platform)
             await self.store.hold_chat(chat, self.clock() + timedelta(seconds=e.retry_after))
             await self.store.defer_alerts(ids, not_before=None)
             return "held"
@@ -153,6 +157,10 @@ class Sender:
         else:
             await self.store.mark_sent_many(ids, at=now, message_ref=ref, pace_until=pace)
         log.info("chat %s: sent alert(s) %s as message %s", chat, ids, ref)
+        self._observer.alerts_sent(
+            chat.platform,
+            [(now - a.queued_at).total_seconds() for a in alerts if a.queued_at is not None],
+        )
         return "sent"
 
     def backoff(self, attempts: int) -> float:
@@ -173,6 +181,7 @@ class Sender:
                     reason,
                 )
                 await self.store.mark_failed(alert.id, error=reason)
+                self._observer.alerts_failed(chat.platform, 1)
                 continue
             delay = self.backoff(alert.attempts)
             log.warning(
@@ -185,6 +194,7 @@ class Sender:
             )
             not_before = self.clock() + timedelta(seconds=delay)
             await self.store.retry_later(alert.id, not_before=not_before, error=reason)
+            self._observer.alerts_retried(chat.platform, 1)
 
     async def _uncertain(
         self, chat: ChatAddress, alerts: Sequence[PendingAlert], reason: str
@@ -195,6 +205,7 @@ class Sender:
         for alert in alerts:
             not_before = self.clock() + timedelta(seconds=self.backoff(alert.attempts))
             count = await self.store.record_uncertain(alert.id, not_before=not_before, error=reason)
+            self._observer.alert_uncertain(chat.platform)
             if count > self.policy.uncertain_retries:
                 log.error(
                     "chat %s: alert %d: %d sends timed out after leaving (%s); it was probably "
@@ -205,6 +216,7 @@ class Sender:
                     reason,
                 )
                 await self.store.mark_failed(alert.id, error=f"uncertain: {reason}")
+                self._observer.alerts_failed(chat.platform, 1)
             else:
                 log.warning(
                     "chat %s: alert %d: send may have arrived (%s); retrying once more",

@@ -120,11 +120,11 @@ class Fetcher:
             async with asyncio.timeout(self._timeout):
                 return await self._follow(client, url, headers, etag, last_modified)
         except TimeoutError:
-            raise FetchError(url, f"timed out after {self._timeout:g}s") from None
+            raise FetchError(url, f"timed out after {self._timeout:g}s", kind="timeout") from None
         except httpx.InvalidURL as exc:
-            raise FetchError(url, f"invalid URL ({exc})") from exc
+            raise FetchError(url, f"invalid URL ({exc})", kind="invalid") from exc
         except httpx.HTTPError as exc:
-            raise FetchError(url, _describe(exc)) from exc
+            raise FetchError(url, _describe(exc), kind="network") from exc
 
     async def _follow(
         self,
@@ -141,7 +141,7 @@ class Fetcher:
             try:
                 response = await client.send(request, stream=True, follow_redirects=False)
             except httpx.UnsupportedProtocol:
-                raise FetchError(url, _scheme_reason(target)) from None
+                raise FetchError(url, _scheme_reason(target), kind="invalid") from None
             except UnsafeURL as exc:
                 if hop == 0:
                     raise UnsafeURL(url, exc.reason) from None
@@ -154,7 +154,7 @@ class Fetcher:
                 return await self._result(url, response, etag, last_modified)
             finally:
                 await response.aclose()
-        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects", kind="invalid")
 
     async def _result(
         self, url: str, response: httpx.Response, etag: str | None, last_modified: str | None
@@ -201,7 +201,7 @@ class Fetcher:
         too_large = f"larger than {_size(self._max_bytes)}"
         declared = response.headers.get("Content-Length", "")
         if not codings and declared.isdigit() and int(declared) > self._max_bytes:
-            raise FetchError(url, too_large)
+            raise FetchError(url, too_large, kind="too_large")
         inflate = _Inflater(codings[0]) if codings else None
         chunks: list[bytes] = []
         total = 0
@@ -219,7 +219,7 @@ class Fetcher:
                 raise FetchError(url, "could not decode the compressed body") from None
             total += len(chunk)
             if total > self._max_bytes:
-                raise FetchError(url, too_large)
+                raise FetchError(url, too_large, kind="too_large")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -268,7 +268,7 @@ def read_local(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> FetchResult:
     except OSError as exc:
         raise FetchError(path, exc.strerror or type(exc).__name__) from None
     if len(content) > max_bytes:
-        raise FetchError(path, f"larger than {_size(max_bytes)}")
+        raise FetchError(path, f"larger than {_size(max_bytes)}", kind="too_large")
     return FetchResult(
         url=local.resolve().as_uri(),
         status=200,

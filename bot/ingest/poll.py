@@ -18,6 +18,7 @@ from bot.errors import FetchError, SourceError, TopicError
 from bot.ingest.fetch import Fetcher, FetchResult, read_local
 from bot.ingest.fulltext import PageReader
 from bot.ingest.normalise import to_article
+from bot.ingest.observe import error_kind
 from bot.ingest.pages import is_page, read_page_source
 from bot.ingest.parse import parse_feed
 from bot.match.base import Document, Hit, Matcher, Query, TopicIndex
@@ -35,6 +36,9 @@ class PollOutcome:
     error: str | None = None
     status: int | None = None  # the HTTP status of a failed fetch, if it got that far
     retry_after: float | None = None  # what the server asked for (429/503 Retry-After)
+    error_kind: str | None = None  # the error in a word, for figures (bot.ingest.observe)
+    # Alerts queued, per chat platform: (platform, count) pairs.
+    queued_by_platform: tuple[tuple[str, int], ...] = ()
 
 
 class ConditionalFetch(Protocol):
@@ -83,9 +87,16 @@ class Poller:
         except SourceError as e:
             log.warning("source %s: %s", url, e.reason)
             await self._store.record_poll_error(url, e.reason, at=self._clock())
+            kind = error_kind(e)
             if isinstance(e, FetchError):
-                return PollOutcome(url, error=e.reason, status=e.status, retry_after=e.retry_after)
-            return PollOutcome(url, error=e.reason)
+                return PollOutcome(
+                    url,
+                    error=e.reason,
+                    status=e.status,
+                    retry_after=e.retry_after,
+                    error_kind=kind,
+                )
+            return PollOutcome(url, error=e.reason, error_kind=kind)
 
     async def _poll(self, url: str, name: str, untrusted: bool) -> PollOutcome:
         state = await self._store.source_state(url)
@@ -163,14 +174,17 @@ class Poller:
         if result.alerts_queued or result.edits_queued:
             self._on_alerts()
         return PollOutcome(
-            url, new_articles=len(result.new_articles), alerts_queued=result.alerts_queued
+            url,
+            new_articles=len(result.new_articles),
+            alerts_queued=result.alerts_queued,
+            queued_by_platform=tuple(sorted(result.queued_by_platform.items())),
         )
 
     def _fetch_for(self, url: str, untrusted: bool) -> ConditionalFetch:
         if not untrusted:
             return self._fetcher.fetch
         if self._fetch_untrusted is None:
-            raise FetchError(url, "no guarded fetcher for sources added in chat")
+            raise FetchError(url, "no guarded fetcher for sources added in chat", kind="refused")
         return self._fetch_untrusted
 
 

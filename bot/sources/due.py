@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain import DueSource, NextPoll
+from bot.ingest.observe import NO_POLL_OBSERVER, PollObserver
 from bot.ingest.poll import Poller, PollOutcome
 from bot.sources.hosts import HostGate
 from bot.sources.policy import PollingPolicy, after_failure, after_success
@@ -37,6 +39,7 @@ class DuePolls:
         on_notices: Callable[[], None] = lambda: None,
         rand: Callable[[], float] = random.random,
         gate: HostGate | None = None,
+        observer: PollObserver = NO_POLL_OBSERVER,
     ) -> None:
         self._store = store
         self._poller = poller
@@ -45,6 +48,7 @@ class DuePolls:
         self._on_notices = on_notices  # wakes the notice sender when a source was parked
         self._rand = rand
         self._gate = gate or HostGate(policy.per_host)
+        self._observer = observer
 
     async def run_due(self) -> list[PollOutcome]:
         """One round: claim what is due, poll it (one request per host at a time), reschedule."""
@@ -53,6 +57,8 @@ class DuePolls:
 
     async def _poll(self, source: DueSource) -> PollOutcome:
         async with self._gate.slot(source.url):
+            lag = (self._clock() - source.due_at).total_seconds() if source.due_at else 0.0
+            started = time.perf_counter()
             try:
                 outcome = await self._poller.poll(
                     source.url, source.name, untrusted=not source.trusted
@@ -61,7 +67,14 @@ class DuePolls:
                 # A bug tripped by one feed's content must not stop the others: it counts as a
                 # failed poll, so the source backs off and is parked in the end.
                 log.exception("source %s: poll failed unexpectedly", source.url)
-                outcome = PollOutcome(source.url, error="internal error while reading the feed")
+                outcome = PollOutcome(
+                    source.url,
+                    error="internal error while reading the feed",
+                    error_kind="internal",
+                )
+            self._observer.poll_finished(
+                outcome, duration=time.perf_counter() - started, lag=max(lag, 0.0)
+            )
         await self._reschedule(source, outcome)
         return outcome
 

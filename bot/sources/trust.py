@@ -19,7 +19,7 @@ def untrusted_fetch(fetcher: Fetcher) -> ConditionalFetch:
     ) -> FetchResult:
         problem = web_url_problem(url)
         if problem is not None:
-            raise FetchError(url, problem)
+            raise FetchError(url, problem, kind="refused")
         return await fetcher.fetch(url, etag=etag, last_modified=last_modified, untrusted=True)
 
     return fetch

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,15 +19,17 @@ from bot.domain import (
     ChatAddress,
     ChatSettings,
     DueSource,
+    HourCount,
     NextPoll,
     Notice,
+    OpsFigures,
     PendingAlert,
     PendingEdit,
     SourceInfo,
     Subscription,
 )
 from bot.errors import StoreUnavailable
-from bot.store import chats, feeds, notices, outbox, settings, sourcing, stories
+from bot.store import chats, feeds, figures, notices, outbox, settings, sourcing, stories
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade_to_head
 from bot.store.ports import AlertPlanner, IngestResult, SourceState, Store
@@ -363,6 +366,32 @@ class SqlStore:
     async def advance_digest(self, chat: ChatAddress, *, was: datetime, due: datetime) -> None:
         async with self._engine.begin() as connection:
             await settings.advance_digest(connection, chat, was=was, due=due)
+
+    # --- figures for the people who run the bot (read-only) ---
+    async def ops_figures(self, *, now: datetime) -> OpsFigures:
+        async with self._engine.connect() as connection:
+            return await figures.ops_figures(connection, now=now)
+
+    async def source_health(self, *, limit: int, offset: int = 0) -> tuple[int, list[SourceInfo]]:
+        async with self._engine.connect() as connection:
+            return await figures.source_health(connection, limit=limit, offset=offset)
+
+    async def alerts_per_hour(self, *, now: datetime, hours: int) -> list[HourCount]:
+        async with self._engine.connect() as connection:
+            return await figures.alerts_per_hour(connection, now=now, hours=hours)
+
+    async def alerts_per_topic(self, *, since: datetime, limit: int) -> list[tuple[str, int]]:
+        async with self._engine.connect() as connection:
+            return await figures.alerts_per_topic(connection, since=since, limit=limit)
+
+    async def ping(self) -> None:
+        """Raises if the database does not answer."""
+        async with self._engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def schema_revision(self) -> str | None:
+        async with self._engine.connect() as connection:
+            return await figures.schema_revision(connection)
 
 
 def _conforms_to_the_port(store: SqlStore) -> Store:

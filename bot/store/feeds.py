@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,6 +127,7 @@ class _Target:
     topic: str
     paused: bool
     muted_until: datetime | None
+    platform: str
 
 
 class _Targets:
@@ -145,12 +147,13 @@ class _Targets:
                     subscriptions.c.topic,
                     chats.c.paused,
                     subscriptions.c.muted_until,
+                    chats.c.platform,
                 )
                 .join(chats, chats.c.id == subscriptions.c.chat_id)
                 .where(subscriptions.c.id.in_(missing))
             )
             found = {
-                r.id: _Target(r.chat_id, r.topic, r.paused, r.muted_until)
+                r.id: _Target(r.chat_id, r.topic, r.paused, r.muted_until, r.platform)
                 for r in await self._connection.execute(query)
             }
             # An id that vanished (unsubscribed meanwhile) is remembered as None: nothing to send.
@@ -166,9 +169,10 @@ async def _queue_alerts(
     planned: Sequence[NewAlert],
     at: datetime,
     allowed: set[int] | None,
-) -> int:
+) -> Counter[str]:
+    """Queue the planned alerts; returns how many were queued per chat platform."""
     known = await targets.get(p.subscription_id for p in planned)
-    queued = 0
+    queued: Counter[str] = Counter()
     chats_done: set[int] = set()
     for plan in planned:
         target = known[plan.subscription_id]
@@ -191,7 +195,8 @@ async def _queue_alerts(
         inserted = await connection.scalar(
             statement.on_conflict_do_nothing().returning(alerts.c.id)
         )
-        queued += inserted is not None
+        if inserted is not None:
+            queued[target.platform] += 1
     return queued
 
 
@@ -223,7 +228,8 @@ async def ingest(
     await clusters.load(connection, [a for a in batch if not seen.has(a)])
     new: list[Article] = []
     seen_urls: list[str] = []
-    queued = edits = 0
+    queued: Counter[str] = Counter()
+    edits = 0
     for article in batch:
         if seen.has(article):
             seen_urls.append(article.url)
@@ -274,4 +280,9 @@ async def ingest(
             last_error=None,
         )
     )
-    return IngestResult(new_articles=tuple(new), alerts_queued=queued, edits_queued=edits)
+    return IngestResult(
+        new_articles=tuple(new),
+        alerts_queued=queued.total(),
+        edits_queued=edits,
+        queued_by_platform=dict(queued),
+    )

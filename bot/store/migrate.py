@@ -28,3 +28,10 @@ def upgrade_to_head(connection: Connection) -> None:
 def downgrade_to_base(connection: Connection) -> None:
     """Drop everything the migrations created. For tests and for uninstalling."""
     command.downgrade(alembic_config(connection), "base")
+
+
+def head_revision() -> str | None:
+    """The newest migration shipped with this build: what a current database is at."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

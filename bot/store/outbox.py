@@ -21,6 +21,7 @@ _CLAIM_COLUMNS = (
     alerts.c.attempts,
     alerts.c.subscription_id,
     alerts.c.cluster_id,
+    alerts.c.created_at.label("queued_at"),
     chats.c.link_preview,
     chats.c.platform,
     chats.c.chat,
@@ -176,6 +177,7 @@ async def _lease(
             timezone=row.timezone or "UTC",
             quiet=None if row.quiet_start is None else (row.quiet_start, row.quiet_end),
             also=also[row.id],
+            queued_at=row.queued_at,
         )
         for row in rows
     ]

@@ -6,8 +6,8 @@ The pure core (commands, pipeline decisions) depends on this, never on SQLAlchem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -46,6 +46,7 @@ class IngestResult:
     new_articles: tuple[Article, ...]
     alerts_queued: int
     edits_queued: int = 0  # sent alerts to rewrite: another outlet joined their story
+    queued_by_platform: Mapping[str, int] = field(default_factory=dict)  # alerts, per platform
 
 
 # Called inside the ingest transaction for each article that is new; returns the alerts to queue.

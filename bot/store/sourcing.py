@@ -33,6 +33,7 @@ def source_info(row: Any) -> SourceInfo:
         configured=row.configured,
         parked=row.parked_reason if row.parked_at is not None else None,
         next_poll=row.next_poll_at,
+        failures=row.failures,
     )
 
 
@@ -148,6 +149,7 @@ async def claim_due_sources(
                 gone_count=row.gone_count,
                 pushed=row.pushed,
             ),
+            due_at=row.next_poll_at,
         )
         for row in rows
     ]

@@ -194,6 +194,12 @@ class SlackChat:
         self.port = int(self._runner.addresses[0][1])
         log.info("slack: listening on %s:%d%s", self._settings.host, self.port, EVENTS_PATH)
 
+    async def connected(self) -> bool:
+        """Socket Mode: the socket is open; HTTP mode: the events endpoint listens."""
+        if self._socket is not None:
+            return bool(await self._socket.client.is_connected())
+        return self._runner is not None
+
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()

@@ -102,7 +102,8 @@ class TelegramChat:
         try:
             await self._app.initialize()  # getMe: a bad token fails here, loudly
         except InvalidToken as e:
-            raise ConfigError("NEWSBOT_TELEGRAM_TOKEN", f"Telegram rejected the token: {e}") from e
+            # Not `e`'s own words: python-telegram-bot quotes the token in them.
+            raise ConfigError("NEWSBOT_TELEGRAM_TOKEN", "Telegram rejected the token") from e
         except TelegramError as e:
             # Stop with a clear message; a supervisor (Docker, systemd) restarts the bot later.
             raise ConfigError(
@@ -127,6 +128,11 @@ class TelegramChat:
             )
         await self._app.start()
         log.info("telegram: @%s receiving by %s", self.bot_username, self._mode)
+
+    async def connected(self) -> bool:
+        """Receiving updates (long polling or the webhook) and able to send."""
+        updater = self._app.updater
+        return self._app.running and updater is not None and updater.running
 
     @property
     def _mode(self) -> str:
