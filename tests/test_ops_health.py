@@ -22,7 +22,11 @@ from bot.config import Config, OpsConfig
 from bot.delivery.policy import DeliveryPolicy
 from bot.store.migrate import head_revision
 from tests.support.db import POSTGRES_URL_ENV
+from tests.support.fake_slack import FakeSlack
 from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.feedserver import FeedServer
+from tests.support.slack_bot import running_slack_bot
+from tests.test_slack_socket_mode import APP_TOKEN, SocketSlack, socket_slack  # noqa: F401
 
 
 async def make_bot(database_url: str, fake: FakeTelegram, tmp_path: Path) -> NewsBot:
@@ -192,3 +196,20 @@ async def test_not_ready_when_the_database_does_not_answer(
         bot.outbox.stop()
         with contextlib.suppress(Exception):
             await bot.stop()
+
+
+async def test_slack_reports_its_socket_mode_connection(
+    database_url: str,
+    feed_server: FeedServer,
+    fake_slack: FakeSlack,
+    socket_slack: SocketSlack,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    async with running_slack_bot(
+        database_url, feed_server, fake_slack, tmp_path, app_token=APP_TOKEN, signing_secret=None
+    ) as sb:
+        await asyncio.wait_for(socket_slack.connected.wait(), 10)
+        assert sb.bot.platform_states() == {"slack": sb.slack}
+        assert await sb.slack.connected()
+        await sb.slack.stop()
+        assert not await sb.slack.connected()
