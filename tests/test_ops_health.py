@@ -25,6 +25,7 @@ from tests.support.db import POSTGRES_URL_ENV
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.feedserver import FeedServer
+from tests.support.ops import scrape
 from tests.support.slack_bot import running_slack_bot
 from tests.test_slack_socket_mode import APP_TOKEN, SocketSlack, socket_slack  # noqa: F401
 
@@ -192,6 +193,13 @@ async def test_not_ready_when_the_database_does_not_answer(
         assert failed["migrations"] == "unknown: the database does not answer"
         assert "127.0.0.1" not in str(body)  # what failed, not the driver's words
         assert (await probe(bot, "/healthz"))[0] == 200  # restarting would not help
+        assert bot.ops is not None and bot.ops.port is not None
+        async with httpx.AsyncClient(trust_env=False) as http:
+            page = await http.get(f"http://127.0.0.1:{bot.ops.port}/")
+        assert page.status_code == 503 and "the database does not answer" in page.text
+        metrics = await scrape(bot.ops.port)  # the process's own figures are still there
+        assert metrics.value("newsbot_database_up") == 0
+        assert "newsbot_polls" in metrics.families and "newsbot_queue_depth" not in metrics.families
     finally:
         bot.outbox.stop()
         with contextlib.suppress(Exception):

@@ -119,15 +119,24 @@ class OpsServer:
         except ValueError:
             raise web.HTTPBadRequest(text="page must be a whole number") from None
         now = self._clock()
-        figures = await self._store.ops_figures(now=now)
-        hours = await self._store.alerts_per_hour(now=now, hours=CHART_HOURS)
-        topics = await self._store.alerts_per_topic(
-            since=hours[0].hour if hours else now - timedelta(hours=CHART_HOURS),
-            limit=TOP_TOPICS,
-        )
-        total, sources = await self._store.source_health(
-            limit=PER_PAGE, offset=(page - 1) * PER_PAGE
-        )
+        try:
+            figures = await self._store.ops_figures(now=now)
+            hours = await self._store.alerts_per_hour(now=now, hours=CHART_HOURS)
+            topics = await self._store.alerts_per_topic(
+                since=hours[0].hour if hours else now - timedelta(hours=CHART_HOURS),
+                limit=TOP_TOPICS,
+            )
+            total, sources = await self._store.source_health(
+                limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+            )
+        except Exception as e:
+            log.warning(
+                "ops: the database did not answer for the status page (%s)", type(e).__name__
+            )
+            raise web.HTTPServiceUnavailable(
+                text=f"newsbot: the database does not answer ({type(e).__name__}); see /readyz\n",
+                headers={"Cache-Control": "no-store"},
+            ) from None
         token = request.query.get("token")
         html = render_page(
             PageData(
