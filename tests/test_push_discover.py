@@ -127,3 +127,17 @@ async def test_a_fetch_keeps_the_link_headers(feed_server: FeedServer) -> None:
     async with httpx.AsyncClient() as client:
         result = await Fetcher(client).fetch(feed_server.url("/f.rss"))
     assert hub_links(result) == HubLinks("https://hub.example/", "https://wire.example/self")
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "<link rel='hub' href='https://h.example/'/>",
+        '<link REL = "self hub" href="https://h.example/"/>',
+        '<link href="https://h.example/" rel=hub />',
+    ],
+)
+def test_rel_is_found_however_it_is_written(link: str) -> None:
+    body = f'<feed xmlns="http://www.w3.org/2005/Atom">{link}</feed>'
+    found = hub_links(fetched(body))
+    assert found is not None and found.hub == "https://h.example/"

@@ -27,8 +27,9 @@ from tests.support.feedserver import FeedServer, free_port
 from tests.support.websub_hub import FakeHub, PushedFeed
 
 FAST = DeliveryPolicy(poll_seconds=0.05, retry_base_seconds=0.05)
+# Short waits, with room for a loaded machine: a hub verifies within milliseconds here.
 TIMING = PushTiming(
-    verify_seconds=2.0, retry_base=0.2, retry_max=1.0, idle_seconds=0.1, unsubscribe_attempts=3
+    verify_seconds=10.0, retry_base=0.2, retry_max=1.0, idle_seconds=0.1, unsubscribe_attempts=3
 )
 
 
@@ -60,8 +61,8 @@ class Setup:
         ports = frozenset({*DEFAULT_PORTS, self.feed_server.port, self.hub.port})
         return GuardPolicy(ports=ports, allow=(ip_network("127.0.0.1/32"),))
 
-    async def bot(self, config: Config, chat: TypedChat) -> NewsBot:
-        bot = await build(config, adapters=[chat.adapter], guard=self.guard(), push_timing=TIMING)
+    async def bot(self, config: Config, chat: TypedChat, *, timing: PushTiming = TIMING) -> NewsBot:
+        bot = await build(config, adapters=[chat.adapter], guard=self.guard(), push_timing=timing)
         await bot.start(schedule=False)  # the test decides when a poll happens
         return bot
 
@@ -123,7 +124,7 @@ async def test_subscribe_verify_and_a_pushed_story_alerts_once(setup: Setup) -> 
         assert abs((sub.expires_at - lease_end).total_seconds()) < 30
 
         assert await feed.publish(PEACEKEEPERS) == [202]
-        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=5)
+        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=10)
         # The poll that follows finds the pushed story already stored: no second alert.
         [outcome] = await bot.poll_all()
         assert outcome.error is None and outcome.new_articles == 0
@@ -152,7 +153,7 @@ async def test_every_signature_algorithm_is_accepted(setup: Setup) -> None:
         await subscribed(setup, bot, feed)
         for algorithm, story in stories.items():
             assert await feed.publish(story, algorithm=algorithm) == [202], algorithm
-        await chat.wait_for(lambda: all(alerts_with(chat, s) for s in stories.values()), within=5)
+        await chat.wait_for(lambda: all(alerts_with(chat, s) for s in stories.values()), within=10)
     finally:
         await bot.stop()
 
@@ -178,7 +179,7 @@ async def test_forged_missing_or_oversized_content_is_refused_and_not_stored(
         assert stored == [ALIYEV.title] and chat.alerts() == []
         # The same content, signed as agreed, goes through.
         assert await setup.hub.publish(topic, body) == [202]
-        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=5)
+        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=10)
     finally:
         await bot.stop()
 
@@ -214,10 +215,10 @@ async def test_verification_is_echoed_only_for_what_we_asked(setup: Setup) -> No
 
 
 async def test_the_lease_is_renewed_before_it_ends(setup: Setup) -> None:
-    setup.hub.max_lease = 2  # seconds: the subscriber renews after 1.5
+    setup.hub.max_lease = 2  # seconds: the subscriber renews after 0.8 of them
     feed = PushedFeed(setup.feed_server, setup.hub, "/wire.rss", items=[ALIYEV])
     chat = TypedChat()
-    bot = await setup.bot(setup.config(feed.url), chat)
+    bot = await setup.bot(setup.config(feed.url), chat, timing=replace(TIMING, renew_after=0.4))
     try:
         await chat.say("/subscribe peacekeepers")
         await subscribed(setup, bot, feed)
@@ -229,7 +230,7 @@ async def test_the_lease_is_renewed_before_it_ends(setup: Setup) -> None:
         assert len(renewals) >= 3 and len({r.callback for r in renewals}) == 1
         assert all(v.confirmed for v in setup.hub.verifications)
         assert await feed.publish(PEACEKEEPERS) == [202]
-        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=5)
+        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=10)
     finally:
         await bot.stop()
 
@@ -250,7 +251,7 @@ async def test_a_lapsed_lease_makes_the_source_due_and_is_subscribed_again(setup
         sub = await setup.subscription(feed.url)
         assert sub is not None and sub.last_error == "the lease ended before a renewal was verified"
         setup.hub.refuse = None  # the hub is back: the retry subscribes again
-        await setup.hub.wait_for(lambda: setup.hub.active(feed.url), within=5)
+        await setup.hub.wait_for(lambda: setup.hub.active(feed.url), within=10)
     finally:
         await bot.stop()
 
@@ -297,7 +298,7 @@ async def test_removesource_unsubscribes_a_chat_source(setup: Setup) -> None:
         await bot.poll_due()  # fetched through the guard; its hub is asked through it too
         await setup.hub.wait_for(lambda: setup.hub.active(feed.url))
         assert await feed.publish(PEACEKEEPERS) == [202]
-        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=5)
+        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=10)
 
         assert "Removed" in await chat.say(f"/removesource {feed.url}")
         await setup.hub.wait_for(lambda: not setup.hub.active(feed.url))
@@ -331,8 +332,8 @@ async def test_a_denied_subscription_is_recorded_and_polling_goes_on(setup: Setu
         setup.feed_server.set("/wire.rss", feed.body())
         [outcome] = await bot.poll_all()
         assert outcome.alerts_queued == 1
-        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=5)
-        await asyncio.sleep(0.3)
+        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=10)
+        await asyncio.sleep(1.0)
         assert len(setup.hub.requests) == 1  # a denial is final for that hub and topic
     finally:
         await bot.stop()
@@ -350,10 +351,10 @@ async def test_a_restart_keeps_the_subscription(setup: Setup) -> None:
     try:
         await chat.say("/subscribe peacekeepers")
         await restarted.poll_all()  # finds the same hub: nothing to ask
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.0)
         assert len(setup.hub.requests) == 1
         assert await feed.publish(PEACEKEEPERS) == [202]  # the stored secret still verifies
-        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=5)
+        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=10)
     finally:
         await restarted.stop()
 
@@ -365,11 +366,13 @@ async def test_a_refusing_hub_is_recorded_and_asked_again(setup: Setup) -> None:
     try:
         await bot.poll_all()
         await setup.hub.wait_for(lambda: len(setup.hub.requests) >= 2)  # retried after 0.2 s
+        # Read when no retry is in flight: during one the row says "requested".
+        await until_state(setup, feed.url, "failed")
         sub = await setup.subscription(feed.url)
-        assert sub is not None and sub.state == "failed" and sub.attempts >= 1
+        assert sub is not None and sub.attempts >= 1
         assert sub.last_error == "the hub answered HTTP 400: refused: this hub is told to refuse"
         setup.hub.refuse = None
-        await setup.hub.wait_for(lambda: setup.hub.active(feed.url), within=5)
+        await setup.hub.wait_for(lambda: setup.hub.active(feed.url), within=10)
     finally:
         await bot.stop()
 

@@ -10,7 +10,7 @@ fetched (after redirects), which is what hubs of such publishers accept in pract
 hubs and topics count; relative ones are resolved against the fetched URL.
 
 The document is scanned by the stdlib's tolerant tag tokenizer (no DTD, no entity expansion, no
-network), and only when its bytes mention "hub" at all: most feeds cost one substring search.
+network), and only when its bytes have a `rel` naming "hub": most feeds cost one regex search.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from bot.ingest.parse import decode_feed_bytes
 
 # Elements whose links belong to one story, not to the feed (or to the page's content).
 _INSIDE_STORY = frozenset({"entry", "item", "body"})
-_MENTIONS_HUB = re.compile(rb"hub", re.IGNORECASE)
+# A rel attribute naming hub, among others or alone; "GitHub" in a story's text does not count.
+_MENTIONS_HUB = re.compile(rb"""rel\s*=\s*["']?[^"'>]*?\bhub\b""", re.IGNORECASE)
 # CDATA is text, never elements; newer tokenizers would read it as markup outside SVG and MathML.
 _CDATA = re.compile(r"<!\[CDATA\[.*?\]\]>", re.DOTALL)
 _LINK_VALUE = re.compile(r"<([^>]*)>")

@@ -154,7 +154,7 @@ class FakeHub:
         return [r for r in self.requests if r.topic == topic and r.mode == mode]
 
     @staticmethod
-    async def wait_for(condition: Callable[[], object], *, within: float = 5.0) -> None:
+    async def wait_for(condition: Callable[[], object], *, within: float = 10.0) -> None:
         async with asyncio.timeout(within):
             while not condition():  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
