@@ -58,8 +58,9 @@ COPY config/newsbot.example.toml /etc/newsbot/newsbot.example.toml
 # to match on the host: chown 10001:10001 ./data
 USER 10001:10001
 WORKDIR /data
-# Telegram's webhook listener (webhook mode only) and Slack's HTTP mode (not Socket Mode).
-EXPOSE 8443 3000
+# Telegram's webhook listener (webhook mode only), Slack's HTTP mode (not Socket Mode) and the
+# WebSub callback server (only with [websub] public_url).
+EXPOSE 8443 3000 8470
 # Declared after the chown: a new named volume is created with the image's ownership of /data.
 VOLUME ["/data"]
 

@@ -11,7 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from bot.config.model import SlackConfig, TelegramConfig
+from bot.config.model import SlackConfig, TelegramConfig, WebSubConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -42,7 +42,7 @@ def test_the_image_runs_as_a_numeric_non_root_user() -> None:
 def test_the_listeners_ports_are_exposed() -> None:
     [expose] = [line for line in runtime_stage() if line.startswith("EXPOSE ")]
     ports = {int(port) for port in expose.split()[1:]}
-    assert ports == {TelegramConfig().webhook_port, SlackConfig().port}
+    assert ports == {TelegramConfig().webhook_port, SlackConfig().port, WebSubConfig().port}
 
 
 def test_the_build_fails_when_the_speedups_did_not_build() -> None:
