@@ -245,24 +245,26 @@ async def test_a_lapsed_lease_makes_the_source_due_and_is_subscribed_again(setup
         await bot.poll_due()  # scheduled at the safety interval while pushed
         setup.hub.refuse = 503  # renewals fail from now on
         await setup.hub.wait_for(lambda: not setup.hub.active(feed.url), within=3)
-        await until_state(setup, feed.url, "failed", within=3)
+        sub = await until_state(setup, feed.url, "failed", within=3)
+        assert sub is not None and sub.last_error == "the lease ended before a renewal was verified"
         [source] = await bot.store.list_sources()
         assert source.next_poll is not None and source.next_poll <= datetime.now(UTC)
-        sub = await setup.subscription(feed.url)
-        assert sub is not None and sub.last_error == "the lease ended before a renewal was verified"
         setup.hub.refuse = None  # the hub is back: the retry subscribes again
         await setup.hub.wait_for(lambda: setup.hub.active(feed.url), within=10)
     finally:
         await bot.stop()
 
 
-async def until_state(setup: Setup, url: str, state: str | None, within: float = 5.0) -> None:
-    """Wait until the stored subscription of `url` is in `state` (None: there is none)."""
+async def until_state(
+    setup: Setup, url: str, state: str | None, within: float = 5.0
+) -> PushSubscription | None:
+    """Wait until the stored subscription of `url` is in `state` (None: there is none), and return
+    that reading: a retry may change the row again right after."""
     async with asyncio.timeout(within):
         while True:
             sub = await setup.subscription(url)
             if (sub.state if sub else None) == state:
-                return
+                return sub
             await asyncio.sleep(0.02)
 
 
@@ -359,6 +361,34 @@ async def test_a_restart_keeps_the_subscription(setup: Setup) -> None:
         await restarted.stop()
 
 
+async def test_a_new_public_url_is_given_to_the_hub_at_start(setup: Setup) -> None:
+    feed = PushedFeed(setup.feed_server, setup.hub, "/wire.rss", items=[ALIYEV])
+    bot = await setup.bot(setup.config(feed.url), TypedChat())
+    try:
+        await subscribed(setup, bot, feed)
+    finally:
+        await bot.stop()
+    port = free_port()
+    moved = f"http://127.0.0.1:{port}/hooks/websub"
+    websub = WebSubConfig(public_url=moved, listen="127.0.0.1", port=port)
+    chat = TypedChat()
+    restarted = await setup.bot(setup.config(feed.url, websub=websub), chat)
+    try:
+        await chat.say("/subscribe peacekeepers")
+        # No poll: the feed has not changed (a poll would get 304 and discover nothing), and the
+        # lease runs for days; the start alone tells the hub.
+        await setup.hub.wait_for(
+            lambda: any(s.callback.startswith(moved + "/") for s in setup.hub.active(feed.url))
+        )
+        old, new = setup.hub.requests_for(feed.url)
+        assert new.callback.startswith(moved + "/") and new.secret != old.secret
+        # The hub still holds the old address until its lease ends; nobody answers there.
+        assert sorted(await feed.publish(PEACEKEEPERS)) == [0, 202]
+        await chat.wait_for(lambda: alerts_with(chat, PEACEKEEPERS), within=10)
+    finally:
+        await restarted.stop()
+
+
 async def test_a_refusing_hub_is_recorded_and_asked_again(setup: Setup) -> None:
     setup.hub.refuse = 400
     feed = PushedFeed(setup.feed_server, setup.hub, "/wire.rss", items=[ALIYEV])
@@ -367,8 +397,7 @@ async def test_a_refusing_hub_is_recorded_and_asked_again(setup: Setup) -> None:
         await bot.poll_all()
         await setup.hub.wait_for(lambda: len(setup.hub.requests) >= 2)  # retried after 0.2 s
         # Read when no retry is in flight: during one the row says "requested".
-        await until_state(setup, feed.url, "failed")
-        sub = await setup.subscription(feed.url)
+        sub = await until_state(setup, feed.url, "failed")
         assert sub is not None and sub.attempts >= 1
         assert sub.last_error == "the hub answered HTTP 400: refused: this hub is told to refuse"
         setup.hub.refuse = None

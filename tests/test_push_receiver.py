@@ -1,16 +1,19 @@
 """The callback server on its own, with a real store and an ingest seam the test holds: it answers
-valid content at once, bounds what waits for the ingest by bytes (503 beyond), and a stop stores
-what was accepted."""
+valid content at once, bounds what waits for the ingest by bytes (503 beyond), a stop stores
+what was accepted, and an address it cannot listen on is a config error naming the key."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
+import socket
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
+from bot.errors import ConfigError
 from bot.ingest.fetch import FetchResult
 from bot.push.ports import PushSubscription
 from bot.push.receiver import PushReceiver
@@ -96,3 +99,33 @@ async def test_content_waits_bounded_by_bytes_and_a_stop_stores_what_was_accepte
         if not stopped:
             await receiver.stop()
     assert [content[:1] for _, content in ingest.taken] == [b"a", b"b", b"d", b"e"]
+
+
+@pytest.mark.parametrize(
+    ("listen", "key"),
+    [
+        ("127.0.0.1", "websub.port"),  # the port is another listener's
+        ("192.0.2.1", "websub.listen"),  # an address this machine does not have (TEST-NET-1)
+    ],
+)
+async def test_an_address_it_cannot_listen_on_names_the_setting(
+    store: SqlStore, listen: str, key: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        receiver = PushReceiver(
+            store=SqlPushStore(store.engine),
+            ingest=HeldIngest(),
+            public_url="https://bot.example/websub",
+            listen=listen,
+            port=port,
+            max_bytes=10_000,
+            clock=lambda: datetime.now(UTC),
+        )
+        with pytest.raises(ConfigError) as refused:
+            await receiver.start()
+        assert refused.value.key == key
+        assert f"cannot listen on {listen}:{port}" in str(refused.value)
+        await asyncio.wait_for(receiver.stop(), 2)  # what start began is undone

@@ -72,6 +72,11 @@ class PushStore(Protocol):
         is still polled."""
         ...
 
+    async def push_moved(self, base: str, *, at: datetime) -> int:
+        """Make due at `at` every subscription whose callback is not under `base` (public_url
+        changed since it was asked for); how many."""
+        ...
+
     async def push_due(self, now: datetime, limit: int) -> list[PushSubscription]:
         """Subscriptions whose next action is due, and every one whose source is no longer
         polled (removed from the config, or by the last chat that had it) and not yet being

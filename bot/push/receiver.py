@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -29,7 +31,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.errors import SourceError
+from bot.errors import ConfigError, SourceError
 from bot.ingest.fetch import FetchResult
 from bot.push.policy import PushTiming, renew_at
 from bot.push.ports import PushStore, PushSubscription
@@ -90,7 +92,14 @@ class PushReceiver:
         app.router.add_post(route, self._content)
         self._runner = web.AppRunner(app, access_log=None)  # callback URLs are capabilities
         await self._runner.setup()
-        await web.TCPSite(self._runner, self._listen, self._port).start()
+        try:
+            await web.TCPSite(self._runner, self._listen, self._port).start()
+        except OSError as e:
+            # The operator's to fix (a port taken by another listener, an address not ours):
+            # one line naming the setting, not a traceback.
+            key = "websub.port" if e.errno in (errno.EADDRINUSE, errno.EACCES) else "websub.listen"
+            reason = os.strerror(e.errno) if e.errno else str(e)
+            raise ConfigError(key, f"cannot listen on {self._listen}:{self._port}: {reason}") from e
         log.info("websub: callbacks served on %s:%d%s/", self._listen, self._port, self._path)
 
     async def stop(self) -> None:

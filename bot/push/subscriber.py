@@ -107,8 +107,12 @@ class Subscriber:
         await asyncio.gather(*(self._guarded(job) for job in jobs))
 
     async def _run(self) -> None:
+        readdressed = False
         while True:
             try:
+                if not readdressed:
+                    await self._readdress()
+                    readdressed = True
                 await self.run_once()
                 when = await self._store.push_next_due()
             except Exception:  # a database outage: try again after the idle time
@@ -123,6 +127,13 @@ class Subscriber:
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
             self._wake.clear()
+
+    async def _readdress(self) -> None:
+        """Once at start: subscriptions asked for under another public_url are due now, so the
+        hubs learn the new address at once rather than at the next renewal."""
+        moved = await self._store.push_moved(self._base + "/", at=self._clock())
+        if moved:
+            log.info("websub: public_url changed: subscribing %d feed(s) at the new address", moved)
 
     async def _guarded(self, job: Coroutine[Any, Any, None]) -> None:
         async with self._slots:

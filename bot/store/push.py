@@ -183,6 +183,18 @@ class SqlPushStore:
             await _poll_soon(connection, callback_id, at)
             await connection.execute(delete(subs).where(subs.c.callback_id == callback_id))
 
+    async def push_moved(self, base: str, *, at: datetime) -> int:
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(subs)
+                .where(
+                    ~subs.c.callback.startswith(base, autoescape=True),
+                    or_(subs.c.next_action_at.is_(None), subs.c.next_action_at > at),
+                )
+                .values(next_action_at=at)
+            )
+        return int(result.rowcount)
+
     async def push_due(self, now: datetime, limit: int) -> list[PushSubscription]:
         query = (
             _joined()
